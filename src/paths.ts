@@ -1,0 +1,59 @@
+import path from 'node:path';
+
+/**
+ * Where PlexSync keeps its state. One data directory holds everything; the `sh` launcher
+ * (src/launcher/plexsync.sh) computes the same paths without Node, so keep the two in step.
+ *
+ * Default: `<pluginDir>/data`. Stash's package manager deletes only the files listed in the
+ * package manifest on update or uninstall (reference/stash-plugin-protocol.md §9.2), so a
+ * folder we create there survives both. It must never hold a `.yml` file: Stash parses every
+ * `.yml` under its plugins path as a plugin (§1.1).
+ */
+export interface DataPaths {
+  root: string;
+  /** LevelDB store; opening it is the worker election. */
+  store: string;
+  inbox: string;
+  /** Files being written; renamed into `new/` when complete. */
+  inboxTmp: string;
+  /** Complete event and command files, waiting for the worker. */
+  inboxNew: string;
+  /** Files the worker could not read or validate, each with a `.reason` file beside it. */
+  inboxBad: string;
+  /** Results of command files, one `<commandId>.json` each, written by the worker. */
+  results: string;
+  /** `<pid> <starttime>`: the live worker, for the launcher's liveness check. */
+  pidFile: string;
+  /** Written atomically by the worker at most about once a second. */
+  statusFile: string;
+  /** The worker's log, size-capped and rotated to `plexsync.log.1`. */
+  logFile: string;
+  /** The stable X-Plex-Client-Identifier of this installation. */
+  clientIdFile: string;
+  /** The persisted Plex path index. */
+  plexIndexFile: string;
+}
+
+export function dataPaths(root: string): DataPaths {
+  const inbox = path.join(root, 'inbox');
+  return {
+    root,
+    store: path.join(root, 'queue'),
+    inbox,
+    inboxTmp: path.join(inbox, 'tmp'),
+    inboxNew: path.join(inbox, 'new'),
+    inboxBad: path.join(inbox, 'bad'),
+    results: path.join(root, 'results'),
+    pidFile: path.join(root, 'worker.pid'),
+    statusFile: path.join(root, 'status.json'),
+    logFile: path.join(root, 'plexsync.log'),
+    clientIdFile: path.join(root, 'client-id'),
+    plexIndexFile: path.join(root, 'plex-index.json'),
+  };
+}
+
+/** `PLEXSYNC_DATA_DIR` when set, else `<pluginDir>/data`. */
+export function resolveDataDir(pluginDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.PLEXSYNC_DATA_DIR?.trim();
+  return path.resolve(fromEnv ? fromEnv : path.join(pluginDir, 'data'));
+}
