@@ -1,0 +1,176 @@
+/**
+ * Plex-side benchmarks. Run: node --import tsx bench/plex.ts [--items 100000] [--scenes 400]
+ *
+ * The fake Plex runs in its own process, so the figures here are the client's alone.
+ *  1. Index build of a 100k-item library: wall time, peak RSS, requests; ratio against the bare
+ *     transfer of the same pages (HTTP + JSON.parse, no validation or indexing) in the same run.
+ *  2. Lookups per second on that index; ratio against a bare Map.get on pre-normalised keys.
+ *  3. Edit throughput at 5 ms injected latency and 2 requests in flight, against the
+ *     request-bound ideal = in-flight ÷ (requests per changed scene × latency).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { PlexClient } from '../src/plex/client';
+import { PathIndex, indexSection } from '../src/plex/index';
+import { normalizePath } from '../src/plex/paths';
+import { fetchSections, selectSections } from '../src/plex/sections';
+import { PlexService } from '../src/plex/service';
+import { PlexError } from '../src/plex/errors';
+
+const arg = (n: string, d: number) => {
+  const i = process.argv.indexOf(`--${n}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : d;
+};
+const ITEMS = arg('items', 100_000);
+const SCENES = arg('scenes', 400);
+const BATCH = arg('batch', 16);
+const LATENCY = 5;
+const IN_FLIGHT = 2;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
+async function startChild(items: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '..', 'test', 'fake-plex', 'cli.ts'), '--items', String(items)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: child.stdout });
+  const queue: string[] = [];
+  const waiters: ((s: string) => void)[] = [];
+  lines.on('line', (l) => {
+    const w = waiters.shift();
+    if (w) w(l);
+    else queue.push(l);
+  });
+  const next = () => new Promise<string>((r) => (queue.length ? r(queue.shift()!) : waiters.push(r)));
+  const info = JSON.parse(await next()) as { url: string; token: string };
+  const send = async (cmd: string) => {
+    child.stdin.write(cmd + '\n');
+    return JSON.parse(await next()) as Record<string, unknown>;
+  };
+  return { ...info, send, stop: () => child.stdin.end() };
+}
+
+async function main(): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plexsync-bench-'));
+  console.log(`PlexSync Plex bench: ${ITEMS} items, Node ${process.version}, ${os.cpus().length} cores`);
+  const fake = await startChild(ITEMS);
+  const clientIdFile = path.join(dir, 'client-id');
+  try {
+    // ---- 1. index build ----
+    const client = new PlexClient({ url: fake.url, token: fake.token, clientIdFile, maxInFlight: IN_FLIGHT });
+    const [section] = selectSections(await fetchSections(client));
+    if (!section) throw new Error('no section');
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    const builds: number[] = [];
+    let peakRss = rssBefore;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+    let requests = 0;
+    let index = new PathIndex(path.join(dir, 'plex-index.json'));
+    for (let run = 0; run < 3; run++) {
+      index = new PathIndex(path.join(dir, 'plex-index.json'));
+      const t = performance.now();
+      const stats = await indexSection(client, index, section, 1000);
+      builds.push(performance.now() - t);
+      requests = stats.requests;
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }
+    clearInterval(sampler);
+    const tSave = performance.now();
+    await index.save();
+    const saveMs = performance.now() - tSave;
+    const fileSize = (await fs.stat(path.join(dir, 'plex-index.json'))).size;
+    // Baseline: the same pages fetched and JSON-parsed, nothing else.
+    const raw: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const t = performance.now();
+      for (let start = 0; start < ITEMS; start += 1000) {
+        const res = await client.request('GET', `/library/sections/${section.key}/all`, {
+          what: 'baseline',
+          query: [
+            ['type', '1'],
+            ['sort', 'addedAt'],
+            ['X-Plex-Container-Start', String(start)],
+            ['X-Plex-Container-Size', '1000'],
+          ],
+        });
+        JSON.parse(res.body.toString('utf8'));
+      }
+      raw.push(performance.now() - t);
+    }
+    console.log(
+      `index build: ${ITEMS} items, median ${median(builds).toFixed(0)} ms over 3 runs, ${requests} requests, ` +
+        `peak RSS ${mb(peakRss)} MB (${mb(rssBefore)} MB before), file ${mb(fileSize)} MB saved in ${saveMs.toFixed(0)} ms; ` +
+        `bare page transfer ${median(raw).toFixed(0)} ms → ratio ${(median(builds) / median(raw)).toFixed(2)}× baseline`,
+    );
+
+    // ---- 2. lookups ----
+    const paths = Array.from({ length: 100_000 }, (_, i) => `/media/movies/scene-${(i * 7919) % ITEMS}.mp4`);
+    const map = new Map<string, number>();
+    for (let i = 0; i < ITEMS; i++) map.set(normalizePath(`/media/movies/scene-${i}.mp4`), i);
+    const lookRuns: number[] = [];
+    const baseRuns: number[] = [];
+    let hits = 0;
+    for (let run = 0; run < 5; run++) {
+      let t = performance.now();
+      for (const p of paths) hits += index.lookup(p).length;
+      lookRuns.push(paths.length / ((performance.now() - t) / 1000));
+      t = performance.now();
+      for (const p of paths) hits += map.has(p) ? 1 : 0;
+      baseRuns.push(paths.length / ((performance.now() - t) / 1000));
+    }
+    console.log(
+      `lookups: median ${(median(lookRuns) / 1000).toFixed(0)}k/s (normalise + index), bare Map.get ${(median(baseRuns) / 1000).toFixed(0)}k/s → ratio ${(median(lookRuns) / median(baseRuns)).toFixed(2)} (${hits} hits)`,
+    );
+    client.close();
+
+    // ---- 3. edit throughput ----
+    await fake.send(`latency ${LATENCY}`);
+    const svc = new PlexService({ url: fake.url, token: fake.token, clientIdFile, indexFile: path.join(dir, 'plex-index.json'), maxInFlight: IN_FLIGHT });
+    const refs = [];
+    for (let i = 0; i < SCENES; i++) refs.push((await svc.findItems(`/media/movies/scene-${i}.mp4`))[0]!);
+    const rates: number[] = [];
+    let perScene = 0;
+    let failures = 0;
+    for (let run = 0; run < 3; run++) {
+      const before = svc.client.requestCount;
+      const t = performance.now();
+      for (let i = 0; i < SCENES; i += BATCH) {
+        const res = await svc.applyDesiredBatch(
+          refs.slice(i, i + BATCH).map((ref, j) => ({
+            ref,
+            desired: { scalars: { title: `Run ${run} scene ${i + j}`, summary: 'Summary' }, tags: { actor: [`A${run}`, 'B'], genre: [`g${run}`] } },
+          })),
+        );
+        failures += res.filter((r) => r instanceof PlexError).length;
+      }
+      const secs = (performance.now() - t) / 1000;
+      rates.push(SCENES / secs);
+      perScene = (svc.client.requestCount - before) / SCENES;
+    }
+    const ideal = IN_FLIGHT / (perScene * (LATENCY / 1000));
+    console.log(
+      `edits: ${SCENES} changed scenes × 3 runs, batches of ${BATCH}, ${LATENCY} ms latency, ${IN_FLIGHT} in flight: ` +
+        `median ${median(rates).toFixed(0)} scenes/s, ${perScene.toFixed(3)} requests per changed scene, ` +
+        `ideal ${ideal.toFixed(0)} scenes/s → ${((median(rates) / ideal) * 100).toFixed(0)} % of ideal; failures ${failures}`,
+    );
+    const manners = await fake.send(`manners ${IN_FLIGHT}`);
+    console.log(`manners violations: ${(manners.violations as string[]).length}`);
+    await svc.close();
+  } finally {
+    fake.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { parsePluginInput, StashInputError } from '../stash/input';
+import { createStashLogger, redirectConsole, writeResult } from '../stash/log';
+import { TASK_MODES } from '../tasks/modes';
+import { readStdin } from './stdin';
+
+/**
+ * `node plexsync.cjs task`: one Stash task (Settings > Tasks). The log is short and human and ends
+ * with one machine-readable JSON line; stdout carries exactly one JSON object.
+ */
+export async function runTaskCommand(ctx: { dataDir: string; entryFile: string }): Promise<undefined> {
+  const log = createStashLogger();
+  const restoreConsole = redirectConsole(log);
+  try {
+    let input;
+    try {
+      input = parsePluginInput(await readStdin());
+    } catch (err) {
+      const msg = err instanceof StashInputError ? err.message : `PlexSync could not read its input: ${(err as Error).message}`;
+      log.error(msg);
+      writeResult({ error: msg });
+      return undefined;
+    }
+    const mode = input.mode ?? '';
+    const run = TASK_MODES[mode];
+    if (!run) {
+      const msg = `unknown task mode "${mode}"; known modes: ${Object.keys(TASK_MODES).join(', ')}`;
+      log.error(msg);
+      writeResult({ error: msg });
+      return undefined;
+    }
+    try {
+      const outcome = await run({ dataDir: ctx.dataDir, entryFile: ctx.entryFile, connection: input.connection, log }, input.args);
+      log.progress(1);
+      (outcome.error ? log.error : log.info)(outcome.summary);
+      log.info(JSON.stringify({ task: mode, ok: !outcome.error, ...outcome.data }));
+      writeResult(outcome.error ? { error: outcome.error, output: outcome.data } : { output: { task: mode, summary: outcome.summary, ...outcome.data } });
+    } catch (err) {
+      const msg = `${mode} failed: ${(err as Error).message}`;
+      log.error(msg);
+      log.info(JSON.stringify({ task: mode, ok: false, error: (err as Error).message }));
+      writeResult({ error: msg });
+    }
+  } finally {
+    restoreConsole();
+  }
+  return undefined;
+}

@@ -1,0 +1,67 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { inboxFileName, type InboxKind } from './names';
+
+// This module is on the hook path: Node built-ins only, never LevelDB or zod.
+export { inboxFileName, isInboxFileName, parseInboxFileName } from './names';
+export type { InboxKind, InboxFileName } from './names';
+
+/** Owner-only: event files carry Stash's session cookie (reference/stash-plugin-protocol.md §2). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/**
+ * Writes one inbox file atomically, Maildir style (reference/queue-research.md §6): create
+ * `tmp/<name>` exclusively, write, fsync, rename into `new/<name>`, fsync the directory.
+ * A process killed at any instant leaves either a complete file in `new/` or litter in `tmp/`.
+ * Returns the file name.
+ */
+export async function writeInboxFile(inboxDir: string, kind: InboxKind, data: Buffer | string): Promise<string> {
+  const tmpDir = path.join(inboxDir, 'tmp');
+  const newDir = path.join(inboxDir, 'new');
+  for (let tries = 0; ; tries++) {
+    const name = inboxFileName(kind);
+    const tmpPath = path.join(tmpDir, name);
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(tmpPath, 'wx', FILE_MODE);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && tries < 3) {
+        // First write into a fresh data directory: create the inbox lazily so the common path pays nothing.
+        await fsp.mkdir(tmpDir, { recursive: true, mode: DIR_MODE });
+        await fsp.mkdir(newDir, { recursive: true, mode: DIR_MODE });
+        continue;
+      }
+      if (code === 'EEXIST' && tries < 5) continue; // a fresh nonce next time
+      throw new Error(`cannot create inbox file in ${tmpDir}: ${(err as Error).message}; check that the data directory is writable`);
+    }
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fsp.unlink(tmpPath).catch(() => undefined);
+      throw new Error(`cannot write inbox file ${tmpPath}: ${(err as Error).message}`);
+    }
+    await handle.close();
+    await fsp.mkdir(newDir, { recursive: true, mode: DIR_MODE });
+    await fsp.rename(tmpPath, path.join(newDir, name));
+    await syncDir(newDir);
+    return name;
+  }
+}
+
+/** Makes the rename durable against power loss; directories cannot be opened for fsync on Windows. */
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some file systems (network mounts) refuse a directory fsync; the rename is still atomic.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

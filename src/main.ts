@@ -1,0 +1,77 @@
+/**
+ * The Node entry, `dist/plexsync.cjs`: one bundle for every role.
+ *
+ *   node plexsync.cjs hook            the launcher's fallback: validate stdin, spool it, make sure a worker runs
+ *   node plexsync.cjs task            a Stash task (stdin: Stash's JSON with args.mode)
+ *   node plexsync.cjs worker          the worker in the foreground (a service, or a container next to Stash)
+ *   node plexsync.cjs worker --background   how hooks and tasks start it, detached
+ *   node plexsync.cjs status [--json] the queue state, from status.json
+ *
+ * The engine thread of the worker runs this same file (worker_threads), told apart by its workerData.
+ * Every role loads its modules lazily, so a hook pays only for what it uses.
+ */
+import path from 'node:path';
+import { isMainThread, workerData } from 'node:worker_threads';
+import { resolveDataDir } from './paths';
+
+declare const PLEXSYNC_VERSION: string | undefined;
+export const VERSION = typeof PLEXSYNC_VERSION === 'string' ? PLEXSYNC_VERSION : 'dev';
+
+/** The running bundle (or script): hooks and tasks start the worker from it, the worker its engine thread. */
+const entryFile = path.resolve(process.argv[1] ?? 'plexsync.cjs');
+const pluginDir = path.dirname(entryFile);
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === 'plexsync-engine') {
+  void import('./worker/thread').then((m) => m.startEngineThread());
+} else {
+  void main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`\x01e\x02PlexSync failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  const dataDir = resolveDataDir(pluginDir);
+  switch (command) {
+    case 'hook': {
+      const { runHookCommand } = await import('./cli/hook');
+      return runHookCommand({ dataDir, entryFile });
+    }
+    case 'task': {
+      const { runTaskCommand } = await import('./cli/task');
+      return runTaskCommand({ dataDir, entryFile });
+    }
+    case 'worker': {
+      const { runWorkerCommand } = await import('./cli/worker');
+      return runWorkerCommand(rest, { dataDir, entryFile });
+    }
+    case 'status': {
+      const { runStatusCommand } = await import('./cli/status');
+      return runStatusCommand(rest, { dataDir });
+    }
+    case '--version':
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    default:
+      process.stderr.write(
+        [
+          `PlexSync ${VERSION}`,
+          'usage: node plexsync.cjs <command>',
+          '  status [--json]        show the queue state',
+          '  worker                 run the worker in the foreground (settings from Stash, or PLEX_URL / PLEX_TOKEN /',
+          '                         STASH_URL / STASH_API_KEY in the environment)',
+          '  hook | task            what Stash runs (through plexsync.sh); not for use by hand',
+          `data directory: ${dataDir} (set PLEXSYNC_DATA_DIR to move it)`,
+          '',
+        ].join('\n'),
+      );
+      return command === undefined || command === '--help' || command === 'help' ? 0 : 2;
+  }
+}

@@ -1,0 +1,329 @@
+/**
+ * The path index: every file of every relevant section → its Plex item, so finding an item
+ * for a Stash scene costs no request (reference/plex-api.md §3.3 method A). Built by paging
+ * the sections, refreshed incrementally (newest addedAt first), persisted compactly to one
+ * file written atomically, and corrected lazily when an item 404s.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { PlexClient } from './client';
+import { baseName, normalizePath } from './paths';
+import { listResponse, type PlexListItemJson } from './schema';
+import type { ItemType, PlexSection } from './sections';
+
+export interface IndexedFile {
+  file: string;
+  size?: number;
+}
+
+export interface IndexEntry {
+  ratingKey: string;
+  sectionId: string;
+  type: ItemType;
+  addedAt: number;
+  files: IndexedFile[];
+}
+
+export interface WalkStats {
+  requests: number;
+  items: number;
+  /** False when paging anomalies left the walk unconfirmed after every retry. */
+  complete: boolean;
+}
+
+/** Page size for list requests: PMS rejects more than 1000 (§3.2). */
+export const MAX_PAGE_SIZE = 1000;
+const FORMAT_VERSION = 1;
+
+type StoredEntry = [string, string, 1 | 4, number, [string, number | null][]];
+interface StoredIndex {
+  v: number;
+  ci: boolean;
+  sections: Record<string, { maxAddedAt: number; builtAt: number }>;
+  items: StoredEntry[];
+}
+
+export class PathIndex {
+  private readonly entries = new Map<string, IndexEntry>();
+  private readonly byPath = new Map<string, string[]>();
+  private readonly byBase = new Map<string, string[]>();
+  /** Per section: the newest addedAt seen (the incremental refresh stops below it) and when it was built. */
+  sections: Record<string, { maxAddedAt: number; builtAt: number }> = {};
+
+  constructor(
+    readonly file: string,
+    readonly caseInsensitive = false,
+  ) {}
+
+  /** Loads the persisted index; a missing, corrupt or differently-cased file gives an empty one (rebuilt later). */
+  static async load(file: string, caseInsensitive = false): Promise<PathIndex> {
+    const index = new PathIndex(file, caseInsensitive);
+    let raw: string;
+    try {
+      raw = await fs.readFile(file, 'utf8');
+    } catch {
+      return index;
+    }
+    try {
+      const stored = JSON.parse(raw) as StoredIndex;
+      if (stored.v !== FORMAT_VERSION || stored.ci !== caseInsensitive || !Array.isArray(stored.items)) return index;
+      index.sections = stored.sections ?? {};
+      for (const [ratingKey, sectionId, t, addedAt, files] of stored.items) {
+        index.put({
+          ratingKey,
+          sectionId,
+          type: t === 4 ? 'episode' : 'movie',
+          addedAt,
+          files: files.map(([file, size]) => (size === null ? { file } : { file, size })),
+        });
+      }
+    } catch {
+      return new PathIndex(file, caseInsensitive);
+    }
+    return index;
+  }
+
+  /** Writes the index atomically (tmp + rename), so a crash never leaves half a file. */
+  async save(): Promise<void> {
+    const items: StoredEntry[] = [];
+    for (const e of this.entries.values()) {
+      items.push([e.ratingKey, e.sectionId, e.type === 'episode' ? 4 : 1, e.addedAt, e.files.map((f) => [f.file, f.size ?? null])]);
+    }
+    const stored: StoredIndex = { v: FORMAT_VERSION, ci: this.caseInsensitive, sections: this.sections, items };
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(stored));
+    await fs.rename(tmp, this.file);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(ratingKey: string): IndexEntry | undefined {
+    return this.entries.get(ratingKey);
+  }
+
+  /** Items with a Part at exactly this Plex path (normalised; case-insensitive on a Windows server). */
+  lookup(plexPath: string): IndexEntry[] {
+    return this.resolve(this.byPath.get(normalizePath(plexPath, this.caseInsensitive)));
+  }
+
+  /** Items with a Part of this basename, compared case-insensitively (§3.3 fallback). */
+  lookupBasename(name: string): { entry: IndexEntry; file: IndexedFile }[] {
+    const want = name.normalize('NFC').toLowerCase();
+    const out: { entry: IndexEntry; file: IndexedFile }[] = [];
+    for (const e of this.resolve(this.byBase.get(want))) {
+      for (const f of e.files) if (baseName(f.file).toLowerCase() === want) out.push({ entry: e, file: f });
+    }
+    return out;
+  }
+
+  put(entry: IndexEntry): void {
+    this.remove(entry.ratingKey);
+    this.entries.set(entry.ratingKey, entry);
+    for (const f of entry.files) {
+      addTo(this.byPath, normalizePath(f.file, this.caseInsensitive), entry.ratingKey);
+      addTo(this.byBase, baseName(f.file).toLowerCase(), entry.ratingKey);
+    }
+    const s = this.sections[entry.sectionId];
+    if (s && entry.addedAt > s.maxAddedAt) s.maxAddedAt = entry.addedAt;
+  }
+
+  remove(ratingKey: string): void {
+    const old = this.entries.get(ratingKey);
+    if (!old) return;
+    this.entries.delete(ratingKey);
+    for (const f of old.files) {
+      removeFrom(this.byPath, normalizePath(f.file, this.caseInsensitive), ratingKey);
+      removeFrom(this.byBase, baseName(f.file).toLowerCase(), ratingKey);
+    }
+  }
+
+  /** Drops every entry of the section (before a rebuild, or when it is no longer selected). */
+  dropSection(sectionId: string): void {
+    for (const e of [...this.entries.values()]) if (e.sectionId === sectionId) this.remove(e.ratingKey);
+    delete this.sections[sectionId];
+  }
+
+  sectionIds(): string[] {
+    return Object.keys(this.sections);
+  }
+
+  private resolve(keys: string[] | undefined): IndexEntry[] {
+    if (!keys) return [];
+    const out: IndexEntry[] = [];
+    for (const k of keys) {
+      const e = this.entries.get(k);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+}
+
+function addTo(map: Map<string, string[]>, key: string, rk: string): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [rk]);
+  else if (!list.includes(rk)) list.push(rk);
+}
+
+function removeFrom(map: Map<string, string[]>, key: string, rk: string): void {
+  const list = map.get(key);
+  if (!list) return;
+  const i = list.indexOf(rk);
+  if (i >= 0) list.splice(i, 1);
+  if (!list.length) map.delete(key);
+}
+
+export function entryFromListItem(item: PlexListItemJson, section: PlexSection): IndexEntry {
+  const files: IndexedFile[] = [];
+  for (const m of item.Media ?? []) {
+    for (const p of m.Part ?? []) files.push(p.size === undefined ? { file: p.file } : { file: p.file, size: p.size });
+  }
+  return { ratingKey: item.ratingKey, sectionId: section.key, type: section.itemType, addedAt: item.addedAt ?? 0, files };
+}
+
+/** Listing hints that shrink pages; the server may ignore them (§3.3 method A). */
+const SLIM: [string, string][] = [
+  ['excludeElements', 'Genre,Country,Director,Writer,Role,Collection,Label,Image,UltraBlurColors,Guid'],
+  ['excludeFields', 'summary,tagline'],
+];
+
+interface PageWalk {
+  requests: number;
+  firstTotal: number;
+  lastTotal: number;
+  /** A page did not overlap the previous one: items may have been skipped. */
+  gap: boolean;
+}
+
+/**
+ * Pages through one section. Loops on totalSize as the server reports it on each page, advances
+ * by what was actually received (pages may be short), and stops on an empty page, so a server
+ * that miscounts cannot make it loop for ever (§3.2). Each page after the first re-reads the
+ * last few items of the previous one: if items were deleted before the cursor, the overlap
+ * absorbs the shift; if the previous last item is not in it, `gap` says the walk may have missed
+ * some. `onPage` returns false to stop early.
+ */
+async function walkPages(
+  client: PlexClient,
+  section: PlexSection,
+  sort: string,
+  pageSize: number,
+  extra: [string, string][],
+  onPage: (items: PlexListItemJson[]) => boolean,
+): Promise<PageWalk> {
+  const size = Math.min(MAX_PAGE_SIZE, Math.max(1, pageSize));
+  let start = 0;
+  let total = Number.POSITIVE_INFINITY;
+  let firstTotal = -1;
+  let requests = 0;
+  let overlap = 0;
+  let lastKey: string | undefined;
+  let gap = false;
+  while (start < total) {
+    const from = Math.max(0, start - overlap);
+    const res = await client.getJson(`/library/sections/${encodeURIComponent(section.key)}/all`, listResponse, {
+      what: `listing library "${section.title}"`,
+      query: [
+        ['type', String(section.searchType)],
+        ['sort', sort],
+        ...SLIM,
+        ...extra,
+        ['X-Plex-Container-Start', String(from)],
+        ['X-Plex-Container-Size', String(size)],
+      ],
+      timeoutMs: client.readTimeoutMs * 4,
+    });
+    requests++;
+    const page = res.Metadata ?? [];
+    const got = page.length;
+    // Without totalSize, keep going while pages come back full.
+    total = res.totalSize ?? (got >= size ? from + got + 1 : from + got);
+    if (firstTotal < 0) firstTotal = total;
+    if (got === 0) break;
+    let fresh = page;
+    if (lastKey !== undefined && overlap > 0) {
+      const j = page.findIndex((it) => it.ratingKey === lastKey);
+      if (j >= 0) fresh = page.slice(j + 1);
+      else gap = true;
+    }
+    start = from + got;
+    lastKey = page[got - 1]?.ratingKey;
+    overlap = Math.min(20, Math.floor(got / 10));
+    if (fresh.length && !onPage(fresh)) break;
+  }
+  return { requests, firstTotal: Math.max(firstTotal, 0), lastTotal: Number.isFinite(total) ? total : 0, gap };
+}
+
+/**
+ * Full build of one section. Walks oldest first (new items land at the end, so inserts during
+ * the walk do not shift pages; page overlaps absorb deletions). When a page did not overlap, the
+ * total changed during the walk, or fewer unique items than the total came back (the server
+ * ignored the offset, say), it walks again, up to three times, and then keeps the union.
+ * Items deleted during the walk may stay until they 404 (the writer then re-validates them).
+ */
+export async function indexSection(
+  client: PlexClient,
+  index: PathIndex,
+  section: PlexSection,
+  pageSize = 500,
+): Promise<WalkStats> {
+  let requests = 0;
+  const union = new Map<string, IndexEntry>();
+  let chosen: Map<string, IndexEntry> | undefined;
+  for (let attempt = 0; attempt < 3 && !chosen; attempt++) {
+    const seen = new Map<string, IndexEntry>();
+    const walk = await walkPages(client, section, 'addedAt', pageSize, [], (items) => {
+      for (const it of items) seen.set(it.ratingKey, entryFromListItem(it, section));
+      return true;
+    });
+    requests += walk.requests;
+    for (const [k, v] of seen) union.set(k, v);
+    if (!walk.gap && walk.firstTotal === walk.lastTotal && seen.size >= walk.lastTotal) chosen = seen;
+  }
+  const result = chosen ?? union;
+  index.dropSection(section.key);
+  index.sections[section.key] = { maxAddedAt: 0, builtAt: Date.now() };
+  for (const e of result.values()) index.put(e);
+  return { requests, items: result.size, complete: chosen !== undefined };
+}
+
+/**
+ * Incremental refresh: newest first, until items are older than the newest already indexed
+ * (equal addedAt is re-read: several items can share a second). Sections never indexed get a full build.
+ */
+export async function refreshSection(
+  client: PlexClient,
+  index: PathIndex,
+  section: PlexSection,
+  pageSize = 200,
+): Promise<WalkStats> {
+  const state = index.sections[section.key];
+  if (!state) return indexSection(client, index, section);
+  const since = state.maxAddedAt;
+  let items = 0;
+  const walk = await walkPages(client, section, 'addedAt:desc', pageSize, [], (page) => {
+    let older = false;
+    for (const it of page) {
+      if ((it.addedAt ?? 0) < since) {
+        older = true;
+        continue;
+      }
+      index.put(entryFromListItem(it, section));
+      items++;
+    }
+    return !older;
+  });
+  return { requests: walk.requests, items, complete: true };
+}
+
+/** Listing filtered by `file=` (§3.3 method B): a hint that narrows; the caller checks Part.file exactly. */
+export async function listByFile(client: PlexClient, section: PlexSection, plexPath: string): Promise<IndexEntry[]> {
+  const out: IndexEntry[] = [];
+  await walkPages(client, section, 'addedAt', 200, [['file', plexPath]], (items) => {
+    for (const it of items) out.push(entryFromListItem(it, section));
+    return out.length < 2000;
+  });
+  return out;
+}

@@ -1,0 +1,116 @@
+/**
+ * The one error shape the policies see. The worker turns every failure of a job (a typed
+ * Plex error, a Stash error, a crash) into a `SyncError`; backoff, breaker and the auth pause
+ * decide from its class alone, so they never parse messages (Stash2Plex's string tests on
+ * exception text are what made its "server down" class unreliable: stash2plex-inventory.md §2.7).
+ */
+export type SyncErrorClass =
+  // Plex
+  | 'network' // refused, reset, DNS, TLS: Plex restarting or the URL is wrong
+  | 'timeout' // connect or read timeout, or the per-job deadline
+  | 'server' // 5xx, including the 503 "Maintenance" of a DB migration (plex-api.md §7)
+  | 'lost_write' // Plex answered 200 but the read-back does not show the edit
+  | 'rate_limited' // 429 (a reverse proxy; PMS itself has none, plex-api.md §7)
+  | 'not_found' // the file is not in Plex yet (not scanned) or the item vanished
+  | 'unauthorized' // Plex 401: the token is wrong or revoked
+  | 'bad_request' // 400/409: this request will never succeed as it is
+  | 'ambiguous' // several Plex items for one file: never pick one at random
+  | 'invalid_response' // HTML/garbled body where JSON was expected: a proxy page or a half-started PMS
+  | 'too_large' // an image over Plex's 10 MB limit (plex-api.md §5)
+  // Stash
+  | 'stash_unreachable' // Stash's GraphQL did not answer (Stash restarting)
+  | 'stash_unauthorized' // Stash refused the session cookie or API key
+  | 'scene_missing' // the scene was destroyed in Stash: nothing left to sync
+  // Ours
+  | 'internal' // a bug in PlexSync: retrying the same code will fail the same way
+  | 'poison'; // the job crashed the worker too many times (queue-research.md §6.1)
+
+export const SYNC_ERROR_CLASSES: readonly SyncErrorClass[] = [
+  'network',
+  'timeout',
+  'server',
+  'lost_write',
+  'rate_limited',
+  'not_found',
+  'unauthorized',
+  'bad_request',
+  'ambiguous',
+  'invalid_response',
+  'too_large',
+  'stash_unreachable',
+  'stash_unauthorized',
+  'scene_missing',
+  'internal',
+  'poison',
+];
+
+export interface SyncError {
+  class: SyncErrorClass;
+  /** One line, for the log and the DLQ; never contains the Plex token or the Stash cookie/API key. */
+  message: string;
+  /** From a `Retry-After` header (429 or 503): do not come back sooner. */
+  retryAfterMs?: number;
+}
+
+/**
+ * - `transient`: retry with growing delays (backoff.ts `transient`).
+ * - `rate_limited`: retry after `Retry-After`; the server is alive, so no attempt is spent.
+ * - `not_found`: retry on the long not-found schedule, or drop with `skip_not_found`.
+ * - `auth`: pause the whole queue until a probe succeeds (auth-pause.ts); never a DLQ entry.
+ * - `gone`: the scene no longer exists in Stash; drop the job.
+ * - `permanent`: dead-letter at once; retrying cannot help.
+ */
+export type ErrorNature = 'transient' | 'rate_limited' | 'not_found' | 'auth' | 'gone' | 'permanent';
+
+export interface ErrorClassInfo {
+  nature: ErrorNature;
+  /**
+   * Counts towards the circuit breaker: a sign the dependency as a whole is down, not that this
+   * one job is wrong. Not-found never counts (Plex answered; Stash2Plex learnt this in v1.5.6,
+   * stash2plex-inventory.md §2.7), nor does anything Plex answered deliberately.
+   */
+  countsForBreaker: boolean;
+}
+
+export const ERROR_CLASSES: Readonly<Record<SyncErrorClass, ErrorClassInfo>> = {
+  network: { nature: 'transient', countsForBreaker: true },
+  timeout: { nature: 'transient', countsForBreaker: true },
+  server: { nature: 'transient', countsForBreaker: true },
+  // Plex is up and answering; the write just did not stick. Retry, but it says nothing about an outage.
+  lost_write: { nature: 'transient', countsForBreaker: false },
+  // Counted (as src/plex/errors.ts does) so a proxy answering 429 to everything opens the breaker
+  // instead of being hammered job after job.
+  rate_limited: { nature: 'rate_limited', countsForBreaker: true },
+  not_found: { nature: 'not_found', countsForBreaker: false },
+  unauthorized: { nature: 'auth', countsForBreaker: false },
+  bad_request: { nature: 'permanent', countsForBreaker: false },
+  ambiguous: { nature: 'permanent', countsForBreaker: false },
+  invalid_response: { nature: 'transient', countsForBreaker: true },
+  too_large: { nature: 'permanent', countsForBreaker: false },
+  // Stash down stops every job just as Plex down does, so it trips the same breaker
+  // (queue-research.md §6.4: without it an outage drains the queue into the DLQ).
+  stash_unreachable: { nature: 'transient', countsForBreaker: true },
+  stash_unauthorized: { nature: 'auth', countsForBreaker: false },
+  scene_missing: { nature: 'gone', countsForBreaker: false },
+  internal: { nature: 'permanent', countsForBreaker: false },
+  poison: { nature: 'permanent', countsForBreaker: false },
+};
+
+export function errorNature(cls: SyncErrorClass): ErrorNature {
+  return ERROR_CLASSES[cls].nature;
+}
+
+export function countsForBreaker(cls: SyncErrorClass): boolean {
+  return ERROR_CLASSES[cls].countsForBreaker;
+}
+
+export function isSyncErrorClass(value: string): value is SyncErrorClass {
+  return Object.prototype.hasOwnProperty.call(ERROR_CLASSES, value);
+}
+
+/** Builds a `SyncError`, folding the message onto one line (Stash's log is line-based). */
+export function syncError(cls: SyncErrorClass, message: string, retryAfterMs?: number): SyncError {
+  const err: SyncError = { class: cls, message: message.replace(/\s*[\r\n]+\s*/g, ' ').trim() };
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) err.retryAfterMs = retryAfterMs;
+  return err;
+}

@@ -1,0 +1,205 @@
+import { clientOptionsFromConnection, StashClient } from '../stash/graphql';
+import { loadSettings } from '../stash/settings';
+import { dataPaths } from '../paths';
+import { PlexService } from '../plex/service';
+import { plexServiceOptions } from '../worker/config';
+import { followQueue, sendCommand, type FollowOutcome, type TaskEnv } from './link';
+import { readStatusSnapshot } from './status';
+
+/** What a task hands back: a short human summary, and the machine-readable line its log ends with. */
+export interface TaskOutcome {
+  summary: string;
+  data: Record<string, unknown>;
+  error?: string;
+}
+
+export type TaskMode = (env: TaskEnv, args: Record<string, unknown>) => Promise<TaskOutcome>;
+
+/** Scene ids go to the worker in commands of this many. */
+const ENQUEUE_CHUNK = 5_000;
+const ID_PAGE = 1_000;
+
+function stashClient(env: TaskEnv, apiKey?: string): StashClient {
+  return new StashClient(clientOptionsFromConnection(env.connection, apiKey));
+}
+
+async function settingsFor(env: TaskEnv) {
+  const raw = await stashClient(env).fetchPluginSettings();
+  return loadSettings(raw);
+}
+
+function describeFollow(f: FollowOutcome): string {
+  const parts = [`${f.remaining <= 0 ? 'queue drained' : `${f.remaining} still queued`}`];
+  if (f.delayed > 0) parts.push(`${f.delayed} waiting to retry`);
+  if (f.dlq > 0) parts.push(`${f.dlq} in the DLQ`);
+  if (f.stoppedBecause) parts.push(`stopped following: ${f.stoppedBecause}`);
+  return parts.join('; ');
+}
+
+const processQueue: TaskMode = async (env) => {
+  await sendCommand(env, { name: 'drain' });
+  const f = await followQueue(env);
+  return { summary: describeFollow(f), data: { ...f } };
+};
+
+const processDlq: TaskMode = async (env, args) => {
+  const errorClass = typeof args.error_class === 'string' && args.error_class ? args.error_class : undefined;
+  const before = readStatusSnapshot(env.dataDir).snapshot.counts?.dlq ?? 0;
+  const r = await sendCommand(env, { name: 'redrive', ...(errorClass ? { errorClass } : {}) });
+  const requeued = Number(r.data?.requeued ?? 0);
+  env.log.info(`${r.message}${errorClass ? ` (error class ${errorClass})` : ''}`);
+  const f = requeued > 0 ? await followQueue(env) : { remaining: 0, delayed: 0, dlq: before };
+  const backInDlq = Math.max(0, f.dlq - (before - requeued));
+  return {
+    summary: `re-queued ${requeued} dead-lettered job(s); ${requeued - backInDlq - f.remaining - f.delayed} synced, ${backInDlq} back in the DLQ; ${describeFollow(f)}`,
+    data: { requeued, backInDlq, ...f },
+  };
+};
+
+const status: TaskMode = async (env) => {
+  const view = readStatusSnapshot(env.dataDir);
+  for (const line of view.lines) env.log.info(line);
+  const s = view.snapshot;
+  return {
+    summary: view.lines[0] ?? 'no status',
+    data: { counts: s.counts ?? null, dlqByClass: s.dlqByClass ?? {}, breaker: s.breaker?.state ?? null, paused: s.paused ?? null, worker: s.alive },
+  };
+};
+
+/** Pages every scene id from Stash (optionally only those changed since a time) and queues them at bulk priority. */
+async function queueScenes(env: TaskEnv, trigger: string, force: boolean, updatedSince?: Date): Promise<number> {
+  const client = stashClient(env);
+  let page = 1;
+  let total = 0;
+  let buffer: string[] = [];
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    await sendCommand(env, { name: 'enqueue', sceneIds: buffer, priority: 2, trigger, force }, 300_000);
+    buffer = [];
+  };
+  for (;;) {
+    const res = await client.sceneIdsPage({ page, perPage: ID_PAGE, sort: 'id', direction: 'ASC', ...(updatedSince ? { updatedSince } : {}) });
+    for (const s of res.scenes) buffer.push(s.id);
+    total += res.scenes.length;
+    if (buffer.length >= ENQUEUE_CHUNK) await flush();
+    env.log.progress(res.count === 0 ? 0.2 : (0.2 * total) / res.count);
+    if (res.scenes.length < ID_PAGE || total >= res.count) break;
+    page += 1;
+  }
+  await flush();
+  return total;
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && /^(true|1|yes)$/i.test(v));
+}
+
+const syncAll: TaskMode = async (env, args) => {
+  const force = truthy(args.force);
+  const queued = await queueScenes(env, force ? 'sync_all (forced)' : 'sync_all', force);
+  env.log.info(`queued ${queued} scene(s)${force ? ' (forced: every scene is written again)' : '; scenes unchanged since their last sync are skipped'}`);
+  const f = await followQueue(env, { from: 0.2 });
+  return { summary: `Sync All queued ${queued} scene(s); ${describeFollow(f)}`, data: { queued, force, ...f } };
+};
+
+const syncRecent: TaskMode = async (env, args) => {
+  const hours = Number(args.hours ?? 24) > 0 ? Number(args.hours ?? 24) : 24;
+  const since = new Date(Date.now() - hours * 3_600_000);
+  const queued = await queueScenes(env, `sync_recent (${hours} h)`, truthy(args.force), since);
+  env.log.info(`queued ${queued} scene(s) changed in the last ${hours} h`);
+  const f = await followQueue(env, { from: 0.2 });
+  return { summary: `Sync Recent queued ${queued} scene(s) changed in the last ${hours} h; ${describeFollow(f)}`, data: { queued, hours, ...f } };
+};
+
+const reconcile: TaskMode = async (env) => {
+  const client = stashClient(env);
+  const totals = { checked: 0, queued: 0 };
+  const missing: string[] = [];
+  const stale: string[] = [];
+  const neverSynced: string[] = [];
+  for (let page = 1; ; page++) {
+    const res = await client.findScenesPage({ page, perPage: 500, sort: 'id', direction: 'ASC' });
+    if (res.scenes.length === 0) break;
+    const r = await sendCommand(env, {
+      name: 'reconcile',
+      scenes: res.scenes.map((s) => ({ id: s.id, updatedAt: s.updated_at, paths: s.files.map((f) => f.path) })),
+    }, 600_000);
+    if (!r.ok) return { summary: `Reconcile stopped: ${r.message}`, data: { ...totals }, error: r.message };
+    totals.checked += Number(r.data?.checked ?? 0);
+    totals.queued += Number(r.data?.queued ?? 0);
+    missing.push(...((r.data?.missing as string[]) ?? []));
+    stale.push(...((r.data?.stale as string[]) ?? []));
+    neverSynced.push(...((r.data?.neverSynced as string[]) ?? []));
+    env.log.progress((0.5 * totals.checked) / Math.max(1, res.count));
+    if (totals.checked >= res.count) break;
+  }
+  const eg = (ids: string[]) => (ids.length ? ` (e.g. scenes ${ids.slice(0, 5).join(', ')})` : '');
+  env.log.info(`${missing.length} scene(s) have no Plex item${eg(missing)}`);
+  env.log.info(`${stale.length} changed in Stash since their last sync${eg(stale)}`);
+  env.log.info(`${neverSynced.length} never synced${eg(neverSynced)}`);
+  const f = totals.queued > 0 ? await followQueue(env, { from: 0.5 }) : undefined;
+  return {
+    summary: `Reconcile checked ${totals.checked} scene(s): ${missing.length} not in Plex, ${stale.length} stale, ${neverSynced.length} never synced; queued ${totals.queued}${f ? `; ${describeFollow(f)}` : ''}`,
+    data: { ...totals, missing: missing.length, stale: stale.length, neverSynced: neverSynced.length },
+  };
+};
+
+const health: TaskMode = async (env) => {
+  const { settings, warnings } = await settingsFor(env);
+  for (const w of warnings) env.log.warn(w);
+  const paths = dataPaths(env.dataDir);
+  const plex = new PlexService(plexServiceOptions(settings, paths, (m) => env.log.debug(m)));
+  env.log.addSecret(settings.plexToken);
+  const h = await plex.health();
+  if (h.problem) {
+    env.log.error(`Plex: ${h.problem.message}`);
+    return { summary: `Health: ${h.problem.message}`, data: { plex: false, reachable: h.reachable, tokenValid: h.tokenValid }, error: h.problem.message };
+  }
+  const plexLine = `${h.serverName ?? 'Plex'} ${h.version ?? ''} (${h.platform ?? 'unknown platform'}) reachable, token valid; libraries: ${h.libraries.map((l) => `${l.title} (${l.type})`).join(', ') || 'none'}`;
+  env.log.info(`Plex: ${plexLine}`);
+  await plex.refreshIndex();
+  const sample = await stashClient(env, settings.stashApiKey).findScenesPage({ page: 1, perPage: 420, sort: 'random', direction: 'ASC' });
+  const withFiles = sample.scenes.filter((s) => s.files.length > 0);
+  const notFound = withFiles.filter((s) => !s.files.some((f) => plex.indexHas(f.path)));
+  const found = withFiles.length - notFound.length;
+  const examples = notFound.slice(0, 3).map((s) => s.files[0]!.path);
+  const line =
+    withFiles.length === 0
+      ? 'path_map: no scenes with files to check yet'
+      : `path_map: ${found} of ${withFiles.length} sampled scenes found in Plex${notFound.length ? `; ${notFound.length} not in any library, e.g. ${examples.join(', ')}` : ''}`;
+  env.log.info(line);
+  if (notFound.length > withFiles.length / 2 && settings.pathMap.length === 0) {
+    env.log.warn('most files were not found: if Plex sees your media under another path than Stash does (Docker), set path_map, e.g. /data=>/media');
+  }
+  for (const l of readStatusSnapshot(env.dataDir).lines) env.log.info(l);
+  return {
+    summary: `Health: Plex OK; ${line}`,
+    data: { plex: true, sampled: withFiles.length, found, notFound: notFound.length, examples },
+  };
+};
+
+const purgeDlq: TaskMode = async (env, args) => {
+  let days = Number(args.days ?? 0);
+  if (!(days > 0)) days = (await settingsFor(env).catch(() => undefined))?.settings.dlqRetentionDays ?? 30;
+  const r = await sendCommand(env, { name: 'purge_dlq', olderThanDays: days });
+  return { summary: r.message, data: { ...(r.data ?? {}), days }, ...(r.ok ? {} : { error: r.message }) };
+};
+
+const simple = (name: 'clear_dlq' | 'clear_queue' | 'rebuild_index'): TaskMode => async (env) => {
+  const r = await sendCommand(env, { name }, name === 'rebuild_index' ? 1_800_000 : 120_000);
+  return { summary: r.message, data: r.data ?? {}, ...(r.ok ? {} : { error: r.message }) };
+};
+
+export const TASK_MODES: Record<string, TaskMode> = {
+  process_queue: processQueue,
+  process_dlq: processDlq,
+  status,
+  sync_all: syncAll,
+  sync_recent: syncRecent,
+  reconcile,
+  health,
+  purge_dlq: purgeDlq,
+  clear_dlq: simple('clear_dlq'),
+  clear_queue: simple('clear_queue'),
+  rebuild_index: simple('rebuild_index'),
+};

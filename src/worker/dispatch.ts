@@ -1,0 +1,332 @@
+import crypto from 'node:crypto';
+import type { QueueStore } from '../queue/store';
+import type { Job, SyncRecord } from '../queue/types';
+import type { StashScene } from '../stash/scene';
+import type { DesiredItem } from '../plex/desired';
+import type { PlexItemRef } from '../plex/write';
+import { mapScene } from '../sync/map';
+import { qualityGate } from '../sync/gate';
+import { stateHash } from '../sync/state-hash';
+import { decide } from '../policy/backoff';
+import { CircuitBreaker } from '../policy/breaker';
+import { acquireAuthProbe, authPauseSchema, authProbeResult, pauseForAuth, type AuthPause } from '../policy/auth-pause';
+import type { SyncError } from '../sync/errors';
+import { dlqSummaryLine } from './dlq-note';
+import type { Config } from './config';
+import type { Logger } from './filelog';
+import { toSyncError } from './errors';
+
+/** Jobs taken per round: their scenes are hydrated in one Stash query and their items read in one Plex request. */
+const BATCH = 8;
+/** Bulk syncs mostly find nothing changed: larger rounds amortise the Stash query. */
+const BULK_BATCH = 50;
+/** While Stash itself cannot be reached, jobs wait this long without losing an attempt. */
+const STASH_RETRY_MS = 30_000;
+
+export interface RecentError {
+  sceneId: string;
+  class: string;
+  message: string;
+  at: number;
+}
+
+/**
+ * Takes ready jobs and runs them through the sync pipeline: hydrate from Stash → map → gate →
+ * skip if unchanged → find the Plex items → apply → record. Decides each failure's fate with the
+ * policies (src/policy/), and keeps the breaker and the auth pause, persisted in the store.
+ */
+export class Dispatcher {
+  private breaker = new CircuitBreaker();
+  private pause: AuthPause | null = null;
+  private readonly recentErrors: RecentError[] = [];
+  private readonly totals = { synced: 0, unchanged: 0, retried: 0, deadLettered: 0, dropped: 0, deferred: 0 };
+  private completedSinceDlqNote = 0;
+  private savedBreakerVersion = -1;
+
+  constructor(
+    private readonly store: QueueStore,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  async restore(): Promise<void> {
+    const saved = await this.store.getMeta<unknown>('breaker');
+    if (saved) {
+      try {
+        this.breaker = CircuitBreaker.fromJSON(saved);
+      } catch (err) {
+        this.log.warn(`${(err as Error).message}; starting with a closed breaker`);
+      }
+    }
+    const pause = authPauseSchema.nullable().safeParse((await this.store.getMeta<unknown>('pause')) ?? null);
+    this.pause = pause.success ? pause.data : null;
+    if (this.pause) this.log.warn(`the queue is paused: ${this.pause.reason}`);
+  }
+
+  nextWakeAt(): number | undefined {
+    const times = [this.store.nextDueAt(), this.breaker.nextProbeAt()].filter(
+      (t): t is number => typeof t === 'number',
+    );
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  /** One round: returns whether any job was taken. */
+  async runOnce(beat: () => unknown): Promise<boolean> {
+    if (!this.config.ready()) return false;
+    const now = Date.now();
+    let limit = BATCH;
+    if (this.pause) {
+      // Exactly one probe while paused: at once after the settings changed, else now and then.
+      const probe = acquireAuthProbe(this.pause, now, this.config.fingerprint());
+      this.pause = probe.pause;
+      if (!probe.granted) return false;
+      limit = 1;
+    } else if (!this.breaker.canDispatch(now)) {
+      if (!this.breaker.tryAcquireProbe(now)) return false;
+      limit = 1; // half-open: exactly one probe
+    }
+    const jobs = await this.store.take(limit === 1 ? 1 : BULK_BATCH, now);
+    if (jobs.length === 0) {
+      if (limit === 1 && !this.pause) this.breaker.releaseProbe(now);
+      return false;
+    }
+    // Hook-driven work goes in small rounds so an edit is never stuck behind a long bulk round.
+    const urgent = jobs.filter((j) => j.priority < 2);
+    const round = urgent.length > 0 ? jobs.slice(0, Math.max(limit, Math.min(BATCH, jobs.length))) : jobs;
+    for (const leftover of jobs.slice(round.length)) await this.store.release(leftover);
+    beat();
+    await this.processRound(round);
+    await this.persist();
+    return true;
+  }
+
+  private async processRound(jobs: Job[]): Promise<void> {
+    const stash = this.config.stash();
+    let scenes: Map<string, StashScene>;
+    try {
+      const found = await stash.findScenesByIds([...new Set(jobs.map((j) => j.sceneId))]);
+      scenes = new Map(found.map((s) => [s.id, s]));
+    } catch (err) {
+      const error = toSyncError(err);
+      this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
+      for (const job of jobs) await this.store.defer(job, Date.now() + STASH_RETRY_MS, error.message);
+      this.totals.deferred += jobs.length;
+      return;
+    }
+
+    const pending: { job: Job; scene: StashScene; desired: DesiredItem; fillOnly: boolean; hash: string; record?: SyncRecord; refs: PlexItemRef[] }[] = [];
+    for (const job of jobs) {
+      const scene = scenes.get(job.sceneId);
+      if (!scene) {
+        await this.store.removeScene(job.sceneId);
+        await this.store.complete(job, { summary: 'scene no longer exists in Stash; nothing to do' });
+        this.totals.dropped += 1;
+        continue;
+      }
+      try {
+        const options = this.config.mapOptions();
+        const gate = qualityGate(scene, mapScene(scene, options), { preservePlexEdits: this.config.fillEmptyOnly() });
+        const desired = gate.item;
+        const record = await this.store.getSyncRecord(job.sceneId);
+        const hash = stateHash(desired, options, { fillOnly: gate.fillOnly, poster: this.posterKey(scene) });
+        if (!job.force && record && record.stateHash === hash) {
+          await this.succeed(job, 'unchanged since the last sync; nothing sent to Plex');
+          this.totals.unchanged += 1;
+          continue;
+        }
+        await this.attachImages(scene, desired);
+        const refs = await this.findItems(scene);
+        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs });
+      } catch (err) {
+        await this.fail(job, toSyncError(err), scene);
+      }
+    }
+    if (pending.length === 0) return;
+
+    const plex = this.config.plex();
+    const entries = pending.flatMap((p) =>
+      p.refs.map((ref) => ({
+        ref,
+        desired: p.desired,
+        opts: {
+          fillEmptyOnly: p.fillOnly,
+          lastPosterSha256: p.record?.posterSha256,
+          lastArtSha256: p.record?.artSha256,
+        },
+      })),
+    );
+    const results = await plex.applyDesiredBatch(entries);
+    let i = 0;
+    for (const p of pending) {
+      const mine = results.slice(i, i + p.refs.length);
+      i += p.refs.length;
+      const failure = mine.find((r) => r instanceof Error);
+      if (failure) {
+        await this.fail(p.job, toSyncError(failure), p.scene);
+        continue;
+      }
+      const applied = mine.filter((r): r is Exclude<typeof r, Error> => !(r instanceof Error));
+      const changed = [...new Set(applied.flatMap((r) => r.changedFields))];
+      const warnings = applied.flatMap((r) => r.warnings);
+      await this.store.putSyncRecord(p.job.sceneId, {
+        stateHash: p.hash,
+        posterSha256: applied.find((r) => r.posterSha256)?.posterSha256 ?? p.record?.posterSha256,
+        artSha256: applied.find((r) => r.artSha256)?.artSha256 ?? p.record?.artSha256,
+        ratingKeys: p.refs.map((r) => r.ratingKey),
+        syncedAt: Date.now(),
+      });
+      const where = p.refs.map((r) => r.ratingKey).join(', ');
+      const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
+      await this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`);
+      this.totals.synced += 1;
+    }
+  }
+
+  /** The poster is identified by the screenshot path Stash gives (it changes with the scene), so an unchanged scene needs no image fetch. */
+  private posterKey(scene: StashScene): string | null {
+    const url = scene.paths?.screenshot;
+    if (!url || !this.config.posterEnabled()) return null;
+    try {
+      const u = new URL(url);
+      return `${u.pathname}${u.search}`;
+    } catch {
+      return url;
+    }
+  }
+
+  private async attachImages(scene: StashScene, desired: DesiredItem): Promise<void> {
+    const url = scene.paths?.screenshot;
+    if (!url || !this.config.posterEnabled()) return;
+    const fetched = await this.config.stash().fetchImage(url);
+    const image = { ...fetched, sha256: crypto.createHash('sha256').update(fetched.bytes).digest('hex') };
+    desired.poster = image;
+    if (this.config.backgroundEnabled()) desired.art = image;
+  }
+
+  private async findItems(scene: StashScene): Promise<PlexItemRef[]> {
+    const plex = this.config.plex();
+    let lastError: unknown;
+    for (const file of scene.files) {
+      try {
+        const refs = await plex.findItems(file.path, file.size);
+        if (refs.length > 0) return refs;
+      } catch (err) {
+        lastError = err;
+        if (toSyncError(err).class !== 'not_found') throw err;
+      }
+    }
+    if (scene.files.length === 0) {
+      throw Object.assign(new Error(`scene ${scene.id} has no file, so it cannot be matched to a Plex item`), { syncClass: 'bad_request' });
+    }
+    throw lastError ?? Object.assign(new Error(`no Plex item has the file ${scene.files[0]!.path}`), { syncClass: 'not_found' });
+  }
+
+  private async succeed(job: Job, summary: string): Promise<void> {
+    await this.store.complete(job, { summary });
+    this.breaker.recordSuccess(Date.now());
+    if (this.pause) {
+      this.log.info(`Plex accepted the token again; the queue resumes (paused since ${new Date(this.pause.since).toISOString()})`);
+      this.pause = authProbeResult(this.pause, true);
+    }
+    this.completedSinceDlqNote += 1;
+    if (this.completedSinceDlqNote >= 50) {
+      this.completedSinceDlqNote = 0;
+      await this.noteDlq();
+    }
+  }
+
+  private async noteDlq(): Promise<void> {
+    const byClass = this.store.dlqCountByClass();
+    if (Object.keys(byClass).length === 0) return;
+    this.log.warn(dlqSummaryLine(byClass, this.store.dlqList({ limit: 5 })));
+  }
+
+  private async fail(job: Job, error: SyncError, scene?: StashScene): Promise<void> {
+    const now = Date.now();
+    this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: now });
+    const wasClosed = this.breaker.state === 'closed';
+    this.breaker.recordFailure(now, error.class);
+    if (wasClosed && this.breaker.state !== 'closed') {
+      this.breaker.setJobsWaiting(this.store.counts().ready + this.store.counts().delayed);
+      const next = this.breaker.nextProbeAt();
+      this.log.warn(`${error.message}: Plex or Stash looks down; nothing is sent until one probe at ${next ? new Date(next).toISOString() : 'soon'} succeeds`);
+    }
+    const verdict = decide(
+      error,
+      { attempts: job.attempts, firstFailureAt: job.firstFailureAt, lastErrorClass: job.lastError?.class },
+      this.config.retryPolicy(),
+      now,
+      Math.random,
+    );
+    const label = scene?.title ? `scene ${job.sceneId} "${scene.title}"` : `scene ${job.sceneId}`;
+    const info = { class: error.class, message: error.message };
+    switch (verdict.action) {
+      case 'retry':
+        if (verdict.consumesAttempt) await this.store.retry(job, verdict.at, info);
+        else await this.store.defer(job, verdict.at, `${error.class}: ${error.message}`);
+        if (verdict.scan && scene) await this.requestScan(scene);
+        this.totals.retried += 1;
+        this.log.info(`${label}: ${verdict.reason}; next try ${new Date(verdict.at).toISOString()}`);
+        break;
+      case 'dead_letter':
+        await this.store.deadLetter(job, { class: error.class, message: verdict.reason });
+        this.totals.deadLettered += 1;
+        this.log.warn(`${label}: moved to the DLQ: ${verdict.reason}`);
+        break;
+      case 'drop':
+        await this.store.complete(job, { summary: `skipped: ${verdict.reason}` });
+        this.totals.dropped += 1;
+        this.log.info(`${label}: skipped: ${verdict.reason}`);
+        break;
+      case 'pause':
+        if (!this.pause) this.log.error(`${error.message}; the queue is paused until this is fixed (no job is lost, nothing goes to the DLQ)`);
+        this.pause = pauseForAuth(error, now, this.config.fingerprint(), this.pause);
+        await this.store.defer(job, now, verdict.reason);
+        this.totals.deferred += 1;
+        break;
+    }
+  }
+
+  private async requestScan(scene: StashScene): Promise<void> {
+    const plex = this.config.plex();
+    for (const file of scene.files) {
+      try {
+        const scan = await plex.requestScan(file.path);
+        this.log.info(`asked Plex to scan ${scan.folder} for scene ${scene.id}`);
+      } catch (err) {
+        this.log.debug(`could not ask Plex to scan for scene ${scene.id}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private remember(e: RecentError): void {
+    this.recentErrors.unshift(e);
+    this.recentErrors.length = Math.min(this.recentErrors.length, 10);
+  }
+
+  private async persist(): Promise<void> {
+    if (this.breaker.version !== this.savedBreakerVersion) {
+      await this.store.putMeta('breaker', this.breaker.toJSON());
+      this.savedBreakerVersion = this.breaker.version;
+    }
+    await this.store.putMeta('pause', this.pause);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.persist();
+  }
+
+  /** Resets the breaker so the next round probes at once (Process Queue / Process DLQ after the user fixed Plex). */
+  nudge(): void {
+    if (this.pause) this.pause = { ...this.pause, settingsFingerprint: '' };
+  }
+
+  describe() {
+    return {
+      breaker: { state: this.breaker.state, nextProbeAt: this.breaker.nextProbeAt(), outages: this.breaker.outages().slice(-5) },
+      paused: this.pause ? { reason: this.pause.reason, since: this.pause.since } : null,
+      lastErrors: this.recentErrors,
+      session: { ...this.totals },
+    };
+  }
+}

@@ -1,0 +1,459 @@
+/**
+ * A fake Stash for tests and benchmarks: a real HTTP server on 127.0.0.1 speaking Stash's GraphQL
+ * against Stash's REAL schema (reference/stash-graphql-schema/, built with the `graphql` package).
+ *
+ *   const stash = await startFakeStash({ apiKey: 'k-123' });
+ *   stash.addScene({ id: '45', title: 'A', files: [{ path: '/media/a.mp4' }] });
+ *   stash.setSettings({ plex_url: 'http://127.0.0.1:32400', plex_token: 'tok' });
+ *   await runHook(yml, { type: 'Scene.Update.Post', id: 45, ... }, stash.connection);
+ *   expect(stash.violations).toEqual([]);
+ *   await stash.close();
+ *
+ * - Every query is parsed and validated against the schema. One that does not validate gets a GraphQL
+ *   error (as Stash would) AND is recorded in `violations`, which a test asserts is empty.
+ * - Valid queries are executed by graphql-js over the in-memory state: `configuration { plugins }`,
+ *   `findScene`, `findScenes` (ids, scene_ids, filter page/per_page/sort/direction, scene_filter
+ *   updated_at/created_at/id), `jobQueue`. Anything else resolves to null (and errors where non-null).
+ * - `GET /scene/<id>/screenshot` serves the scene's image (a small PNG unique per scene by default).
+ * - Auth (on unless `auth: false`): `Cookie: session=<v>` or `ApiKey: <key>` header; otherwise 401 with
+ *   `WWW-Authenticate: FormBased`. Sessions expire after `sessionMaxAgeMs` (default 1 h) or on
+ *   `expireSessions()`. Each cookie-authenticated request gets a refreshed `Set-Cookie: session=…`
+ *   with a NEW value, as Stash re-encodes the cookie with a new timestamp (§6.2).
+ * - `connection` is the `server_connection` Stash would send (Host "0.0.0.0" as in a default config,
+ *   a valid session cookie); pass it to the host in test/stash-host/host.ts.
+ * - `requestLog` lists every request (method, path, the full URL, operation name, which credential).
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSchema, execute, GraphQLError, parse, validate, type GraphQLSchema } from 'graphql';
+
+// A copy of reference/stash-graphql-schema (stashapp/stash at cf3489e), kept in the repo so CI has it.
+export const SCHEMA_DIR = fileURLToPath(new URL('./schema', import.meta.url));
+
+let cachedSchema: GraphQLSchema | undefined;
+
+/** Stash's schema: schema.graphql plus every types/*.graphql, built once per process. */
+export function stashSchema(): GraphQLSchema {
+  if (!cachedSchema) {
+    const typeDir = path.join(SCHEMA_DIR, 'types');
+    const parts = [readFileSync(path.join(SCHEMA_DIR, 'schema.graphql'), 'utf8')];
+    for (const f of readdirSync(typeDir).sort()) if (f.endsWith('.graphql')) parts.push(readFileSync(path.join(typeDir, f), 'utf8'));
+    cachedSchema = buildSchema(parts.join('\n'));
+  }
+  return cachedSchema;
+}
+
+/** Validation errors of a query against Stash's schema; empty when it validates. */
+export function validateAgainstStash(query: string): string[] {
+  try {
+    return validate(stashSchema(), parse(query)).map((e) => e.message);
+  } catch (err) {
+    return [(err as Error).message];
+  }
+}
+
+export interface FakeFile {
+  id?: string;
+  path: string;
+  basename?: string;
+  size?: number;
+  duration?: number;
+}
+
+/** A scene as a test writes it; omitted fields get Stash's empty values. */
+export interface FakeSceneInput {
+  id: string;
+  title?: string | null;
+  code?: string | null;
+  details?: string | null;
+  director?: string | null;
+  urls?: string[];
+  date?: string | null;
+  rating100?: number | null;
+  organized?: boolean;
+  created_at?: string;
+  updated_at?: string;
+  studio?: { id: string; name: string; parent_studio?: { id: string; name: string } | null } | null;
+  performers?: { id: string; name: string; disambiguation?: string | null }[];
+  tags?: { id: string; name: string }[];
+  groups?: { group: { id: string; name: string }; scene_index?: number | null }[];
+  files?: FakeFile[];
+  stash_ids?: { endpoint: string; stash_id: string }[];
+  o_counter?: number;
+  play_count?: number;
+  /** Screenshot bytes; default a small PNG unique to the scene id. */
+  screenshot?: { bytes: Buffer; contentType: string };
+}
+
+type StoredScene = Required<Omit<FakeSceneInput, 'screenshot'>> & { files: Required<FakeFile>[]; screenshot?: FakeSceneInput['screenshot'] };
+
+export interface FakeStashOptions {
+  /** Require a credential (Stash with a password). Default true. */
+  auth?: boolean;
+  /** The Stash API key accepted in the `ApiKey` header; none by default. */
+  apiKey?: string;
+  /** Stash's max_session_age; default 3600 s. */
+  sessionMaxAgeMs?: number;
+  scenes?: FakeSceneInput[];
+  /** PlexSync's saved settings; undefined = never saved (absent from the plugins map, §5). */
+  settings?: Record<string, unknown>;
+  /** Answer every /graphql request with this HTTP status instead (outage simulation). */
+  failWithStatus?: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  url: string;
+  operationName?: string;
+  credential: 'cookie' | 'apikey' | 'both' | 'none';
+  status: number;
+}
+
+export interface Violation {
+  query: string;
+  errors: string[];
+}
+
+export interface FakeStash {
+  url: string;
+  port: number;
+  /** The server_connection fields Stash sends, with a fresh valid session cookie. */
+  connection: { Scheme: 'http'; Host: string; Port: number; sessionCookie: string };
+  addScene(scene: FakeSceneInput): void;
+  /** Merges fields and bumps updated_at to now (or the given updated_at). */
+  updateScene(id: string, patch: Partial<FakeSceneInput>): void;
+  removeScene(id: string): void;
+  getScene(id: string): FakeSceneInput | undefined;
+  sceneCount(): number;
+  setSettings(settings: Record<string, unknown> | undefined): void;
+  setJobs(jobs: { id: string; status: string; description: string; progress?: number | null }[]): void;
+  /** Issues another valid session cookie value. */
+  newSession(): string;
+  /** Invalidates the given session values, or every session issued so far. */
+  expireSessions(values?: string[]): void;
+  /** Simulate an outage or a proxy error: every /graphql answer gets this status (undefined to stop). */
+  failWith(status: number | undefined): void;
+  requestLog: RequestLogEntry[];
+  violations: Violation[];
+  close(): Promise<void>;
+}
+
+// ---- a tiny PNG encoder, so each scene's default screenshot is a real, distinct image ----
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+/** A 1×1 RGB PNG whose colour derives from `seed`. */
+export function tinyPng(seed: string): Buffer {
+  const h = crc32(Buffer.from(seed));
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(1, 0);
+  ihdr.writeUInt32BE(1, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  // zlib stream of one stored block: filter byte 0 + RGB
+  const raw = Buffer.from([0, h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]);
+  const adler = (() => {
+    let a = 1;
+    let b = 0;
+    for (const x of raw) {
+      a = (a + x) % 65521;
+      b = (b + a) % 65521;
+    }
+    return ((b << 16) | a) >>> 0;
+  })();
+  const z = Buffer.alloc(2 + 5 + raw.length + 4);
+  z[0] = 0x78;
+  z[1] = 0x01;
+  z[2] = 1;
+  z.writeUInt16LE(raw.length, 3);
+  z.writeUInt16LE(~raw.length & 0xffff, 5);
+  raw.copy(z, 7);
+  z.writeUInt32BE(adler, 7 + raw.length);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', z), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function store(input: FakeSceneInput): StoredScene {
+  const now = stamp();
+  return {
+    id: input.id,
+    title: input.title ?? null,
+    code: input.code ?? null,
+    details: input.details ?? null,
+    director: input.director ?? null,
+    urls: input.urls ?? [],
+    date: input.date ?? null,
+    rating100: input.rating100 ?? null,
+    organized: input.organized ?? false,
+    created_at: input.created_at ?? now,
+    updated_at: input.updated_at ?? now,
+    studio: input.studio ?? null,
+    performers: input.performers ?? [],
+    tags: input.tags ?? [],
+    groups: input.groups ?? [],
+    files: (input.files ?? []).map((f, i) => ({
+      id: f.id ?? `${input.id}${i}`,
+      path: f.path,
+      basename: f.basename ?? path.posix.basename(f.path.replace(/\\/g, '/')),
+      size: f.size ?? 1_000_000,
+      duration: f.duration ?? 600,
+    })),
+    stash_ids: input.stash_ids ?? [],
+    o_counter: input.o_counter ?? 0,
+    play_count: input.play_count ?? 0,
+    ...(input.screenshot ? { screenshot: input.screenshot } : {}),
+  };
+}
+
+interface Ctx {
+  baseUrl: string;
+}
+
+type CriterionInput = { value: string; value2?: string | null; modifier: string };
+
+function matchTime(actual: string, c: CriterionInput): boolean {
+  const a = Date.parse(actual);
+  const v = Date.parse(c.value);
+  if (Number.isNaN(v)) throw new GraphQLError(`invalid timestamp criterion value "${c.value}"`);
+  switch (c.modifier) {
+    case 'GREATER_THAN':
+      return a > v;
+    case 'LESS_THAN':
+      return a < v;
+    case 'EQUALS':
+      return a === v;
+    case 'BETWEEN':
+      return a >= v && a <= Date.parse(c.value2 ?? '');
+    default:
+      throw new GraphQLError(`fake Stash does not implement timestamp modifier ${c.modifier}`);
+  }
+}
+
+export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeStash> {
+  const schema = stashSchema();
+  const requireAuth = opts.auth ?? true;
+  const maxAge = opts.sessionMaxAgeMs ?? 3_600_000;
+  const scenes = new Map<string, StoredScene>();
+  for (const s of opts.scenes ?? []) scenes.set(s.id, store(s));
+  let settings = opts.settings;
+  let jobs: { id: string; status: string; description: string; progress?: number | null }[] = [];
+  let failStatus = opts.failWithStatus;
+  const sessions = new Map<string, number>(); // value → issued at (ms)
+  const requestLog: RequestLogEntry[] = [];
+  const violations: Violation[] = [];
+
+  const newSession = (): string => {
+    const v = randomBytes(24).toString('base64url');
+    sessions.set(v, Date.now());
+    return v;
+  };
+  const sessionValid = (v: string | undefined): boolean => {
+    if (!v) return false;
+    const at = sessions.get(v);
+    return at !== undefined && Date.now() - at < maxAge;
+  };
+
+  const toGraph = (s: StoredScene): Record<string, unknown> => ({
+    ...s,
+    paths: {
+      screenshot: (_a: unknown, ctx: Ctx) => `${ctx.baseUrl}/scene/${s.id}/screenshot?t=${Date.parse(s.updated_at) / 1000}`,
+      preview: (_a: unknown, ctx: Ctx) => `${ctx.baseUrl}/scene/${s.id}/preview`,
+      stream: (_a: unknown, ctx: Ctx) => `${ctx.baseUrl}/scene/${s.id}/stream`,
+    },
+  });
+
+  const findScenes = (args: {
+    ids?: string[] | null;
+    scene_ids?: number[] | null;
+    filter?: { page?: number | null; per_page?: number | null; sort?: string | null; direction?: string | null; q?: string | null } | null;
+    scene_filter?: Record<string, unknown> | null;
+  }) => {
+    let list = [...scenes.values()];
+    const wanted = args.ids ?? args.scene_ids?.map(String);
+    if (wanted) {
+      const set = new Set(wanted.map(String));
+      list = list.filter((s) => set.has(s.id));
+    }
+    for (const [key, crit] of Object.entries(args.scene_filter ?? {})) {
+      if (crit === null || crit === undefined) continue;
+      if (key === 'updated_at' || key === 'created_at') list = list.filter((s) => matchTime(s[key], crit as CriterionInput));
+      else if (key === 'id') {
+        const c = crit as { value: number; modifier: string };
+        if (c.modifier !== 'GREATER_THAN') throw new GraphQLError(`fake Stash does not implement id modifier ${c.modifier}`);
+        list = list.filter((s) => Number(s.id) > c.value);
+      } else throw new GraphQLError(`fake Stash does not implement scene_filter.${key}`);
+    }
+    const f = args.filter ?? {};
+    if (f.q) throw new GraphQLError('fake Stash does not implement filter.q');
+    const sort = f.sort ?? 'id';
+    const dir = f.direction === 'DESC' ? -1 : 1;
+    const key = (s: StoredScene): string | number => {
+      if (sort === 'id') return Number(s.id);
+      if (sort === 'updated_at' || sort === 'created_at') return Date.parse(s[sort]);
+      if (sort === 'title') return s.title ?? '';
+      throw new GraphQLError(`fake Stash does not implement sort ${sort}`);
+    };
+    list.sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      return (ka < kb ? -1 : ka > kb ? 1 : Number(a.id) - Number(b.id)) * dir;
+    });
+    const count = list.length;
+    const perPage = f.per_page ?? 25;
+    if (perPage >= 0) {
+      const page = Math.max(1, f.page ?? 1);
+      list = list.slice((page - 1) * perPage, page * perPage);
+    }
+    return { count, duration: 0, filesize: 0, scenes: list.map(toGraph) };
+  };
+
+  const rootValue = {
+    findScene: ({ id }: { id?: string }) => {
+      const s = id === undefined ? undefined : scenes.get(String(id));
+      return s ? toGraph(s) : null;
+    },
+    findScenes,
+    configuration: () => ({
+      plugins: ({ include }: { include?: string[] | null }) => {
+        const all: Record<string, unknown> = settings === undefined ? {} : { plexsync: settings };
+        if (!include) return all;
+        return Object.fromEntries(Object.entries(all).filter(([k]) => include.includes(k)));
+      },
+    }),
+    jobQueue: () => jobs,
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const cookieHeader = req.headers.cookie ?? '';
+      const cookie = /(?:^|;\s*)session=([^;]*)/.exec(cookieHeader)?.[1];
+      const apiKeyHeader = req.headers.apikey;
+      const apiKeyOk = opts.apiKey !== undefined && apiKeyHeader === opts.apiKey;
+      const cookieOk = sessionValid(cookie);
+      const credential = cookie && apiKeyHeader ? 'both' : cookie ? 'cookie' : apiKeyHeader ? 'apikey' : 'none';
+      const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, url: req.url ?? '/', credential, status: 0 };
+      requestLog.push(entry);
+      const send = (status: number, body: Buffer | string, headers: Record<string, string | string[]> = {}): void => {
+        entry.status = status;
+        res.writeHead(status, headers);
+        res.end(body);
+      };
+      if (requireAuth && !apiKeyOk && !cookieOk) {
+        send(401, 'Unauthorized', { 'WWW-Authenticate': 'FormBased', 'Content-Type': 'text/plain' });
+        return;
+      }
+      const headers: Record<string, string | string[]> = {};
+      if (cookieOk) headers['Set-Cookie'] = `session=${newSession()}; Path=/; Max-Age=${Math.round(maxAge / 1000)}; HttpOnly`;
+
+      const shot = /^\/scene\/([^/]+)\/screenshot$/.exec(url.pathname);
+      if (req.method === 'GET' && shot) {
+        const s = scenes.get(decodeURIComponent(shot[1]!));
+        if (!s) return send(404, 'not found', headers);
+        const img = s.screenshot ?? { bytes: tinyPng(s.id), contentType: 'image/png' };
+        return send(200, img.bytes, { ...headers, 'Content-Type': img.contentType });
+      }
+      if (url.pathname !== '/graphql' || req.method !== 'POST') return send(404, 'not found', headers);
+      if (failStatus !== undefined) return send(failStatus, 'fake outage', headers);
+
+      let body: { query?: unknown; variables?: unknown; operationName?: unknown };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return send(400, JSON.stringify({ errors: [{ message: 'request body is not JSON' }] }), { ...headers, 'Content-Type': 'application/json' });
+      }
+      const query = typeof body.query === 'string' ? body.query : '';
+      const json = (status: number, payload: unknown) => send(status, JSON.stringify(payload), { ...headers, 'Content-Type': 'application/json' });
+      let doc;
+      try {
+        doc = parse(query);
+      } catch (err) {
+        violations.push({ query, errors: [(err as Error).message] });
+        return json(422, { errors: [{ message: (err as Error).message }] });
+      }
+      const opDef = doc.definitions.find((d) => d.kind === 'OperationDefinition');
+      if (opDef && opDef.kind === 'OperationDefinition' && opDef.name) entry.operationName = opDef.name.value;
+      const errors = validate(schema, doc);
+      if (errors.length > 0) {
+        violations.push({ query, errors: errors.map((e) => e.message) });
+        return json(422, { errors: errors.map((e) => ({ message: e.message })) });
+      }
+      const host = req.headers.host ?? `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const result = execute({
+        schema,
+        document: doc,
+        rootValue,
+        contextValue: { baseUrl: `http://${host}` } satisfies Ctx,
+        variableValues: (body.variables ?? {}) as Record<string, unknown>,
+        operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
+      });
+      Promise.resolve(result).then(
+        (r) => json(200, r),
+        (err: Error) => json(500, { errors: [{ message: err.message }] }),
+      );
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    connection: { Scheme: 'http', Host: '0.0.0.0', Port: port, sessionCookie: newSession() },
+    addScene: (s) => void scenes.set(s.id, store(s)),
+    updateScene: (id, patch) => {
+      const cur = scenes.get(id);
+      if (!cur) throw new Error(`fake Stash has no scene ${id}`);
+      scenes.set(id, store({ ...cur, ...patch, id, updated_at: patch.updated_at ?? stamp(new Date(Math.max(Date.now(), Date.parse(cur.updated_at) + 1000))) }));
+    },
+    removeScene: (id) => void scenes.delete(id),
+    getScene: (id) => scenes.get(id),
+    sceneCount: () => scenes.size,
+    setSettings: (s) => {
+      settings = s;
+    },
+    setJobs: (j) => {
+      jobs = j;
+    },
+    newSession,
+    expireSessions: (values) => {
+      for (const v of values ?? [...sessions.keys()]) sessions.set(v, -Infinity);
+    },
+    failWith: (status) => {
+      failStatus = status;
+    },
+    requestLog,
+    violations,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
