@@ -100,6 +100,8 @@ export class PlexClient {
   private clientId: Promise<string> | undefined;
   private readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  /** The in-flight limit: batch writers split their work into this many lanes. */
+  readonly maxInFlight: number;
 
   constructor(opts: PlexClientOptions) {
     let parsed: URL;
@@ -121,7 +123,8 @@ export class PlexClient {
     this.opts = opts;
     this.token = opts.token.trim();
     this.baseUrl = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
-    this.gate = new Gate(Math.max(1, opts.maxInFlight ?? 2));
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+    this.gate = new Gate(this.maxInFlight);
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
     this.readTimeoutMs = opts.readTimeoutMs ?? 30_000;
     const maxSockets = Math.max(1, opts.maxInFlight ?? 2);

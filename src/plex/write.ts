@@ -88,8 +88,21 @@ export class PlexWriter {
     return r;
   }
 
-  /** Per-entry results: one item's failure never fails the others. */
+  /**
+   * Per-entry results: one item's failure never fails the others. The entries are split into
+   * one lane per allowed in-flight request, each lane reading, writing and verifying on its own,
+   * so one lane's batch GET overlaps another's PUTs instead of leaving a connection idle.
+   */
   async applyDesiredBatch(entries: readonly ApplyEntry[]): Promise<(ApplyResult | PlexError)[]> {
+    const lanes = Math.max(1, Math.min(this.client.maxInFlight, Math.floor(entries.length / 4) || 1));
+    if (lanes === 1) return this.applyLane(entries);
+    const size = Math.ceil(entries.length / lanes);
+    const parts: ApplyEntry[][] = [];
+    for (let i = 0; i < entries.length; i += size) parts.push(entries.slice(i, i + size));
+    return (await Promise.all(parts.map((p) => this.applyLane(p)))).flat();
+  }
+
+  private async applyLane(entries: readonly ApplyEntry[]): Promise<(ApplyResult | PlexError)[]> {
     const work: Work[] = entries.map((entry) => ({ entry, ref: entry.ref, sent: undefined, requests: 0 }));
     const items = await this.readAll(work);
 

@@ -43,7 +43,8 @@ const processQueue: TaskMode = async (env) => {
 };
 
 const processDlq: TaskMode = async (env, args) => {
-  const errorClass = typeof args.error_class === 'string' && args.error_class ? args.error_class : undefined;
+  const raw = args.class ?? args.error_class;
+  const errorClass = typeof raw === 'string' && raw ? raw : undefined;
   const before = readStatusSnapshot(env.dataDir).snapshot.counts?.dlq ?? 0;
   const r = await sendCommand(env, { name: 'redrive', ...(errorClass ? { errorClass } : {}) });
   const requeued = Number(r.data?.requeued ?? 0);

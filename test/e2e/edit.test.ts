@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEnv, type Env } from './env';
+
+let env: Env | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+describe('a scene edited in Stash', () => {
+  it('makes its Plex item show every mapped field, locked, after one hook that returns at once', async () => {
+    env = await startEnv({ scenes: 1 });
+    const hook = await env.edit('1', {
+      title: 'The New Title',
+      details: 'A summary',
+      date: '2023-02-03',
+      rating100: 70,
+      studio: { id: '2', name: 'Studio Two' },
+      performers: [
+        { id: '1', name: 'Ann Example' },
+        { id: '2', name: 'Bea Example' },
+      ],
+      tags: [
+        { id: '1', name: 'Tag One' },
+        { id: '2', name: 'Tag, With Comma' },
+      ],
+      director: 'Dee Rector',
+    });
+    expect(hook.error).toBeNull();
+    expect(hook.exitCode).toBe(0);
+
+    const item = () => env!.plexItem('1');
+    await env.waitFor(() => item().scalars.title === 'The New Title', 'the title to reach Plex');
+    const it = item();
+    expect(it.scalars).toMatchObject({ title: 'The New Title', summary: 'A summary', originallyAvailableAt: '2023-02-03', year: 2023, studio: 'Studio Two' });
+    expect(it.tags.Role.map((t) => t.tag)).toEqual(['Ann Example', 'Bea Example']);
+    expect(it.tags.Genre.map((t) => t.tag).sort()).toEqual(['Tag One', 'Tag, With Comma']);
+    expect(it.tags.Director.map((t) => t.tag)).toEqual(['Dee Rector']);
+    expect(it.userRating).toBe(7);
+    for (const field of ['title', 'summary', 'originallyAvailableAt', 'studio', 'genre', 'actor', 'director']) {
+      expect(it.locks.has(field), `${field} locked`).toBe(true);
+    }
+    expect(it.posters.some((p) => p.selected && p.ratingKey.startsWith('upload://'))).toBe(true);
+    expect(env.stash.violations).toEqual([]);
+    env.plex.assertManners({ maxInFlight: 2 });
+  });
+});
