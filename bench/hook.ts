@@ -102,14 +102,16 @@ async function main(): Promise<void> {
     console.log(`launcher: ${path.relative(repo, source)}`);
 
     // Interleaved, so load on the shared machine hits both sides alike.
-    const times = new Map<string, number[]>([['node', []], ...shells.map(([name]) => [name, []] as [string, number[]])]);
+    const times = new Map<string, number[]>([['node', []], ['floor', []], ...shells.map(([name]) => [name, []] as [string, number[]])]);
     for (let i = 0; i < 3; i++) await runOnce([process.execPath, empty], input, env); // warm the page cache
     for (let i = 0; i < RUNS; i++) {
       times.get('node')?.push(await runOnce([process.execPath, empty], input, env));
+      times.get('floor')?.push(await runOnce(['sh', '-c', 'exit 0'], input, env));
       for (const [name, argv] of shells) times.get(name)?.push(await runOnce([...argv, path.join(pluginDir, 'plexsync.sh'), 'hook'], input, env));
     }
     const nodeMedian = median(times.get('node') ?? []);
     console.log(`  ${'empty Node script'.padEnd(28)} ${fmt(nodeMedian).padStart(10)}   (baseline)`);
+    console.log(`  ${'sh -c "exit 0" (the floor)'.padEnd(28)} ${fmt(median(times.get('floor') ?? [])).padStart(10)}   ratio ${(median(times.get('floor') ?? []) / nodeMedian).toFixed(3)}`);
     for (const [name] of shells) {
       const m = median(times.get(name) ?? []);
       console.log(`  ${`${name} plexsync.sh hook`.padEnd(28)} ${fmt(m).padStart(10)}   ratio ${(m / nodeMedian).toFixed(3)} (aim <= 0.25)`);

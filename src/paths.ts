@@ -24,6 +24,13 @@ export interface DataPaths {
   results: string;
   /** `<pid> <starttime>`: the live worker, for the launcher's liveness check. */
   pidFile: string;
+  /**
+   * Made by the launcher (an atomic mkdir) when it starts a worker, so a burst of hooks starts one
+   * worker rather than many; the worker removes it once elected, and the launcher ignores it after 10 s.
+   */
+  workerStarting: string;
+  /** The launcher's cached boot time, so it can name files in milliseconds without forking `date`. */
+  launcherClock: string;
   /** Written atomically by the worker at most about once a second. */
   statusFile: string;
   /** The worker's log, size-capped and rotated to `plexsync.log.1`. */
@@ -45,6 +52,8 @@ export function dataPaths(root: string): DataPaths {
     inboxBad: path.join(inbox, 'bad'),
     results: path.join(root, 'results'),
     pidFile: path.join(root, 'worker.pid'),
+    workerStarting: path.join(root, 'worker.starting'),
+    launcherClock: path.join(inbox, 'launcher-clock'),
     statusFile: path.join(root, 'status.json'),
     logFile: path.join(root, 'plexsync.log'),
     clientIdFile: path.join(root, 'client-id'),

@@ -46,9 +46,25 @@ export async function writeInboxFile(inboxDir: string, kind: InboxKind, data: Bu
     }
     await handle.close();
     await fsp.mkdir(newDir, { recursive: true, mode: DIR_MODE });
-    await fsp.rename(tmpPath, path.join(newDir, name));
+    await renameWithRetry(tmpPath, path.join(newDir, name));
     await syncDir(newDir);
     return name;
+  }
+}
+
+/** On Windows an antivirus scanner can hold the fresh file for a moment (reference/queue-research.md §8). */
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.rename(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (attempt >= 5 || !(code === 'EPERM' || code === 'EBUSY' || code === 'EACCES') || process.platform !== 'win32') {
+        throw new Error(`cannot move inbox file ${from} into ${path.dirname(to)}: ${(err as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
   }
 }
 

@@ -43,11 +43,48 @@ interface StoredIndex {
   items: StoredEntry[];
 }
 
+/**
+ * One item as held in memory: flat fields, no per-item arrays for the usual single file, so a
+ * 100k-item library stays around 25 MB of heap (an object graph per item was twice that).
+ */
+export class Rec {
+  constructor(
+    readonly rk: string,
+    readonly sid: string,
+    readonly t: 1 | 4,
+    readonly added: number,
+    readonly file: string,
+    /** -1: unknown. */
+    readonly size: number,
+    /** Further parts (stacked cd1/cd2, several versions), rare. */
+    readonly more: IndexedFile[] | undefined,
+  ) {}
+
+  files(): IndexedFile[] {
+    const first: IndexedFile = this.size < 0 ? { file: this.file } : { file: this.file, size: this.size };
+    return this.more ? [first, ...this.more] : [first];
+  }
+
+  entry(): IndexEntry {
+    return { ratingKey: this.rk, sectionId: this.sid, type: this.t === 4 ? 'episode' : 'movie', addedAt: this.added, files: this.files() };
+  }
+}
+
+/** 32-bit FNV-1a: basenames are keyed by hash (no second string per item); hits are checked exactly. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 export class PathIndex {
-  private readonly entries = new Map<string, IndexEntry>();
-  // One ratingKey per path is the rule; an array only when a file is in several items (a string saves ~40 MB at 100k).
+  private readonly entries = new Map<string, Rec>();
+  // One ratingKey per key is the rule; an array only when a file is in several items.
   private readonly byPath = new Map<string, Keys>();
-  private readonly byBase = new Map<string, Keys>();
+  private readonly byBase = new Map<number, Keys>();
   /** Per section: the newest addedAt seen (the incremental refresh stops below it) and when it was built. */
   sections: Record<string, { maxAddedAt: number; builtAt: number }> = {};
 
@@ -87,8 +124,8 @@ export class PathIndex {
   /** Writes the index atomically (tmp + rename), so a crash never leaves half a file. */
   async save(): Promise<void> {
     const items: StoredEntry[] = [];
-    for (const e of this.entries.values()) {
-      items.push([e.ratingKey, e.sectionId, e.type === 'episode' ? 4 : 1, e.addedAt, e.files.map((f) => [f.file, f.size ?? null])]);
+    for (const r of this.entries.values()) {
+      items.push([r.rk, r.sid, r.t, r.added, r.files().map((f) => [f.file, f.size ?? null])]);
     }
     const stored: StoredIndex = { v: FORMAT_VERSION, ci: this.caseInsensitive, sections: this.sections, items };
     await fs.mkdir(path.dirname(this.file), { recursive: true });
@@ -102,7 +139,7 @@ export class PathIndex {
   }
 
   get(ratingKey: string): IndexEntry | undefined {
-    return this.entries.get(ratingKey);
+    return this.entries.get(ratingKey)?.entry();
   }
 
   /** Items with a Part at exactly this Plex path (normalised; case-insensitive on a Windows server). */
@@ -114,36 +151,44 @@ export class PathIndex {
   lookupBasename(name: string): { entry: IndexEntry; file: IndexedFile }[] {
     const want = name.normalize('NFC').toLowerCase();
     const out: { entry: IndexEntry; file: IndexedFile }[] = [];
-    for (const e of this.resolve(this.byBase.get(want))) {
+    for (const e of this.resolve(this.byBase.get(hash(want)))) {
       for (const f of e.files) if (baseName(f.file).toLowerCase() === want) out.push({ entry: e, file: f });
     }
     return out;
   }
 
   put(entry: IndexEntry): void {
-    this.remove(entry.ratingKey);
-    this.entries.set(entry.ratingKey, entry);
-    for (const f of entry.files) {
-      addTo(this.byPath, normalizePath(f.file, this.caseInsensitive), entry.ratingKey);
-      addTo(this.byBase, baseName(f.file).toLowerCase(), entry.ratingKey);
+    const rec = toRec(entry);
+    if (rec) this.putRec(rec);
+  }
+
+  /** Adds a compact record (see toRec): the walk keeps records, not entries, to halve its peak memory. */
+  putRec(rec: Rec): void {
+    this.remove(rec.rk);
+    this.entries.set(rec.rk, rec);
+    addTo(this.byPath, normalizePath(rec.file, this.caseInsensitive), rec.rk);
+    addTo(this.byBase, hash(baseName(rec.file).toLowerCase()), rec.rk);
+    for (const f of rec.more ?? []) {
+      addTo(this.byPath, normalizePath(f.file, this.caseInsensitive), rec.rk);
+      addTo(this.byBase, hash(baseName(f.file).toLowerCase()), rec.rk);
     }
-    const s = this.sections[entry.sectionId];
-    if (s && entry.addedAt > s.maxAddedAt) s.maxAddedAt = entry.addedAt;
+    const s = this.sections[rec.sid];
+    if (s && rec.added > s.maxAddedAt) s.maxAddedAt = rec.added;
   }
 
   remove(ratingKey: string): void {
     const old = this.entries.get(ratingKey);
     if (!old) return;
     this.entries.delete(ratingKey);
-    for (const f of old.files) {
+    for (const f of old.files()) {
       removeFrom(this.byPath, normalizePath(f.file, this.caseInsensitive), ratingKey);
-      removeFrom(this.byBase, baseName(f.file).toLowerCase(), ratingKey);
+      removeFrom(this.byBase, hash(baseName(f.file).toLowerCase()), ratingKey);
     }
   }
 
   /** Drops every entry of the section (before a rebuild, or when it is no longer selected). */
   dropSection(sectionId: string): void {
-    for (const e of [...this.entries.values()]) if (e.sectionId === sectionId) this.remove(e.ratingKey);
+    for (const r of [...this.entries.values()]) if (r.sid === sectionId) this.remove(r.rk);
     delete this.sections[sectionId];
   }
 
@@ -155,8 +200,8 @@ export class PathIndex {
     if (keys === undefined) return [];
     const out: IndexEntry[] = [];
     for (const k of typeof keys === 'string' ? [keys] : keys) {
-      const e = this.entries.get(k);
-      if (e) out.push(e);
+      const r = this.entries.get(k);
+      if (r) out.push(r.entry());
     }
     return out;
   }
@@ -164,7 +209,22 @@ export class PathIndex {
 
 type Keys = string | string[];
 
-function addTo(map: Map<string, Keys>, key: string, rk: string): void {
+/** The compact form of an entry; undefined for an item without a file (it cannot be found by path). */
+export function toRec(entry: IndexEntry): Rec | undefined {
+  const [first, ...more] = entry.files;
+  if (!first) return undefined;
+  return new Rec(
+    entry.ratingKey,
+    entry.sectionId,
+    entry.type === 'episode' ? 4 : 1,
+    entry.addedAt,
+    first.file,
+    first.size ?? -1,
+    more.length ? more : undefined,
+  );
+}
+
+function addTo<K>(map: Map<K, Keys>, key: K, rk: string): void {
   const have = map.get(key);
   if (have === undefined) map.set(key, rk);
   else if (typeof have === 'string') {
@@ -172,7 +232,7 @@ function addTo(map: Map<string, Keys>, key: string, rk: string): void {
   } else if (!have.includes(rk)) have.push(rk);
 }
 
-function removeFrom(map: Map<string, Keys>, key: string, rk: string): void {
+function removeFrom<K>(map: Map<K, Keys>, key: K, rk: string): void {
   const have = map.get(key);
   if (have === undefined) return;
   if (typeof have === 'string') {
@@ -279,23 +339,30 @@ export async function indexSection(
   pageSize = 500,
 ): Promise<WalkStats> {
   let requests = 0;
-  const union = new Map<string, IndexEntry>();
-  let chosen: Map<string, IndexEntry> | undefined;
+  const union = new Map<string, Rec>();
+  let chosen: Map<string, Rec> | undefined;
   for (let attempt = 0; attempt < 3 && !chosen; attempt++) {
-    const seen = new Map<string, IndexEntry>();
+    const seen = new Map<string, Rec>();
     const walk = await walkPages(client, section, 'addedAt', pageSize, [], (items) => {
-      for (const it of items) seen.set(it.ratingKey, entryFromListItem(it, section));
+      for (const it of items) {
+        const rec = toRec(entryFromListItem(it, section));
+        if (rec) seen.set(it.ratingKey, rec);
+      }
       return true;
     });
     requests += walk.requests;
-    for (const [k, v] of seen) union.set(k, v);
-    if (!walk.gap && walk.firstTotal === walk.lastTotal && seen.size >= walk.lastTotal) chosen = seen;
+    if (attempt > 0 || !(walkIsClean(walk, seen.size))) for (const [k, v] of seen) union.set(k, v);
+    if (walkIsClean(walk, seen.size)) chosen = seen;
   }
   const result = chosen ?? union;
   index.dropSection(section.key);
   index.sections[section.key] = { maxAddedAt: 0, builtAt: Date.now() };
-  for (const e of result.values()) index.put(e);
+  for (const r of result.values()) index.putRec(r);
   return { requests, items: result.size, complete: chosen !== undefined };
+}
+
+function walkIsClean(walk: PageWalk, unique: number): boolean {
+  return !walk.gap && walk.firstTotal === walk.lastTotal && unique >= walk.lastTotal;
 }
 
 /**

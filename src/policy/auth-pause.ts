@@ -45,12 +45,12 @@ function reasonFor(error: SyncError): { source: AuthPause['source']; reason: str
   if (error.class === 'stash_unauthorized') {
     return {
       source: 'stash',
-      reason: `Stash refused PlexSync's credentials (${error.message}); check the Stash API key or session, the queue resumes once a check succeeds`,
+      reason: `${error.message}; the queue resumes once a check succeeds`,
     };
   }
   return {
     source: 'plex',
-    reason: `Plex rejected the token (${error.message}); set plex_token in the PlexSync settings, the queue resumes once a check succeeds`,
+    reason: `${error.message}; the queue resumes once a check succeeds`,
   };
 }
 

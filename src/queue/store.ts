@@ -69,6 +69,21 @@ const POISON = 'poison';
  * The durable queue: one LevelDB store owned by one worker (opening it is the election). Every
  * transition is one atomic batch; the worker is the single writer, so in-memory indexes mirror the
  * ordered keys and are rebuilt by one scan at open.
+ *
+ * Rules (one job per scene, latest wins; a scene is in at most one of: a job, the DLQ):
+ * - enqueue, scene waiting: higher priority kept, newest trigger, force OR-ed. A ready job stays ready
+ *   (it moves to the tail of its new priority if raised). A delayed job that failed or was deferred
+ *   keeps its run time; one that was merely scheduled (runAt) takes the earlier time.
+ * - enqueue, scene active: `rerun` is set (merged the same way); after complete it runs once more as a
+ *   fresh job; after retry/defer/release/crash the rerun is folded into the job, which keeps its time.
+ * - enqueue, scene in the DLQ: the DLQ entry is removed and a fresh job starts (attempts 0).
+ * - deadLetter of a job with a pending rerun: a fresh ready job instead of a DLQ entry, carrying the
+ *   error as lastError (the newer event wins).
+ * - release and crash recovery put the job back at its old place in the ready order.
+ * - poison (maxCrashes crashes in flight): DLQ class 'poison'; a pending rerun is dropped with it.
+ * - removeScene: waiting job, DLQ entry and sync record go; an active job is dropped when it finishes.
+ * - Done records: 24 h / 1,000 by default, swept on each completion. DLQ: 30 days / 5,000, purged on
+ *   each dead-letter and at open.
  */
 export class QueueStore {
   private readonly jobs = new Map<string, Job>();

@@ -11,6 +11,8 @@ import type { Logger } from './filelog';
 
 /** Settings are read again this often, so a token fixed in Stash's UI is picked up without a restart. */
 const SETTINGS_TTL_MS = 60_000;
+/** While the queue is paused or misconfigured, the user is probably fixing a setting right now. */
+const SETTINGS_TTL_URGENT_MS = 5_000;
 /** The default cap on DLQ entries; the oldest go first beyond it. */
 const DLQ_CAP = 10_000;
 
@@ -49,8 +51,12 @@ export class Config {
     if (changedEndpoint || this.problem) this.settingsAt = 0;
   }
 
+  /** Set by the dispatcher while the queue is paused: settings are then re-read every few seconds. */
+  urgent = false;
+
   async refresh(force = false): Promise<void> {
-    if (!force && this.settings && Date.now() - this.settingsAt < SETTINGS_TTL_MS) return;
+    const ttl = this.urgent || this.problem ? SETTINGS_TTL_URGENT_MS : SETTINGS_TTL_MS;
+    if (!force && Date.now() - this.settingsAt < ttl) return;
     const client = this.ensureStashClient();
     if (!client) return;
     let raw: Record<string, unknown>;
@@ -58,7 +64,7 @@ export class Config {
       raw = { ...(await client.fetchPluginSettings()), ...(this.init.settingsOverride ?? {}) };
     } catch (err) {
       // Keep the settings we had: a Stash restart must not stop a sync that knows what to do.
-      this.settingsAt = Date.now() - SETTINGS_TTL_MS + 10_000;
+      this.settingsAt = Date.now();
       if (!this.settings) this.setProblem(`cannot read PlexSync's settings from Stash: ${(err as Error).message}`);
       return;
     }

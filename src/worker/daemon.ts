@@ -60,6 +60,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       if (!elected) {
         elected = true;
         writePidFile(paths.pidFile);
+        fs.rmSync(paths.workerStarting, { recursive: true, force: true });
       }
     });
     current = undefined;

@@ -72,6 +72,7 @@ export class Dispatcher {
 
   /** One round: returns whether any job was taken. */
   async runOnce(beat: () => unknown): Promise<boolean> {
+    this.config.urgent = this.pause !== null;
     if (!this.config.ready()) return false;
     const now = Date.now();
     let limit = BATCH;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,5 +67,27 @@ describe('concurrent writers', () => {
     for (let w = 0; w < writers; w++) for (let i = 0; i < perWriter; i++) expect(store.jobForScene(`w${w}-${i}`)).toBeDefined();
     expect(readdirSync(paths.inboxTmp)).toEqual([]);
     await store.close();
+  }, 120_000);
+
+  it('a writer killed at any instant leaves only complete files in new/ and at most litter in tmp/', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'plexsync-writer-kill-'));
+    dirs.push(root);
+    const inbox = path.join(root, 'inbox');
+    let killed = 0;
+    for (let round = 0; round < 20; round++) {
+      const child = spawn(process.execPath, [writerScript, inbox, `k${round}`, '100000'], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 60 + ((round * 37) % 120)));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+      killed++;
+    }
+    const names = readdirSync(path.join(inbox, 'new'));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const body = JSON.parse(readFileSync(path.join(inbox, 'new', name), 'utf8')) as { sceneId: string };
+      expect(body.sceneId).toMatch(/^k\d+-\d+$/);
+    }
+    // At most the one file each killed writer was in the middle of.
+    expect(readdirSync(path.join(inbox, 'tmp')).length).toBeLessThanOrEqual(killed);
   }, 120_000);
 });

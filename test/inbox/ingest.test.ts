@@ -49,12 +49,12 @@ const event = (paths: DataPaths, body: object) => writeInboxFile(paths.inbox, 'e
 describe('ingestInbox', () => {
   it('turns every event file into a job, in name order, across batches, and empties inbox/new', async () => {
     const { paths, store } = await setup();
-    for (let i = 0; i < 150; i++) await event(paths, { sceneId: `s${i % 100}` });
+    for (let i = 0; i < 80; i++) await event(paths, { sceneId: `s${i % 50}` });
     const log = { interpreted: [] as string[], commands: [] as [string, CommandFile][] };
     const result = await ingestInbox(store, paths, handlers(log), { batchSize: 16 });
-    expect(result).toMatchObject({ ingested: 150, bad: 0, commands: 0 });
+    expect(result).toMatchObject({ ingested: 80, bad: 0, commands: 0 });
     expect(log.interpreted).toEqual([...log.interpreted].sort());
-    expect(store.counts().ready).toBe(100);
+    expect(store.counts().ready).toBe(50);
     expect(readdirSync(paths.inboxNew)).toEqual([]);
     // Jobs are in arrival order: s0 was the first event.
     expect((await store.take(3)).map((j) => j.sceneId)).toEqual(['s0', 's1', 's2']);
@@ -150,5 +150,29 @@ describe('ingestInbox', () => {
     expect((await ingestInbox(store, paths, h, { maxFiles: 4 })).ingested).toBe(4);
     expect(store.listJobs().map((j) => j.sceneId)).toEqual(['s0', 's1', 's2', 's3']);
     expect((await ingestInbox(store, paths, h)).ingested).toBe(6);
+  });
+
+  it('an interpreter that throws sends the file to bad/ with the error as the reason', async () => {
+    const { paths, store } = await setup();
+    const name = await event(paths, { sceneId: 'boom' });
+    const result = await ingestInbox(store, paths, {
+      interpret() {
+        throw new Error('hookContext.type is not a scene hook');
+      },
+      onCommand: () => undefined,
+    });
+    expect(result.badFiles).toEqual([{ name, reason: 'interpretation failed: hookContext.type is not a scene hook' }]);
+    expect(existsSync(path.join(paths.inboxBad, name))).toBe(true);
+  });
+
+  it('ingest markers are forgotten after their TTL, once the inbox has been drained', async () => {
+    const { paths } = await setup();
+    const later = await QueueStore.open(path.join(paths.root, 'queue-later'), { now: () => Date.now() + 8 * 86_400_000 });
+    opened.push(later);
+    const name = await event(paths, { sceneId: 'a' });
+    await ingestInbox(later, paths, handlers({ interpreted: [], commands: [] }));
+    // The store's clock is 8 days ahead, so the marker just written is already past the 7-day TTL.
+    expect(await later.seen([name])).toEqual([false]);
+    expect(later.jobForScene('a')).toBeDefined();
   });
 });

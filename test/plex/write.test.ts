@@ -206,7 +206,7 @@ describe('images', () => {
 });
 
 describe('applyDesiredBatch', () => {
-  it('reads all items in one GET, writes each, verifies in one GET: fewer than 2 requests per changed scene', async () => {
+  it('reads the items in one GET per lane, writes each, verifies in one GET per lane: fewer than 2 requests per changed scene', async () => {
     const h = await setup();
     const files = Array.from({ length: 8 }, (_, i) => `/media/movies/s${i}.mp4`);
     for (const f of files) h.plex.addItem({ file: f });
@@ -216,8 +216,9 @@ describe('applyDesiredBatch', () => {
     const results = await svc.applyDesiredBatch(refs.map((ref, i) => ({ ref, desired: { scalars: { title: `T${i}` }, tags: { genre: ['g'] } } })));
     expect(results.every((r) => !(r instanceof PlexError))).toBe(true);
     const gets = h.plex.requestLog.filter((r) => r.method === 'GET');
-    expect(gets).toHaveLength(2);
-    expect(h.plex.requestLog.length / files.length).toBeLessThanOrEqual(1.25);
+    expect(gets).toHaveLength(4); // 2 lanes (the in-flight limit) × (read + verify), each for 4 items
+    expect(gets.every((g) => g.path.split(',').length === 4)).toBe(true);
+    expect(h.plex.requestLog.length / files.length).toBe(1.5);
     files.forEach((_, i) => expect(h.plex.item(refs[i]!.ratingKey).scalars.title).toBe(`T${i}`));
   });
 

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEnv, type Env } from './env';
+
+let env: Env | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const titles = (e: Env, ids: string[]) => ids.every((id) => e.plexItem(id).scalars.title === `Title ${id}`);
+
+describe('when Plex is down', () => {
+  it('opens the breaker within its threshold, then probes at most once per window, dead-letters nothing and syncs everything after', async () => {
+    env = await startEnv({ scenes: 30 });
+    const ids = Array.from({ length: 30 }, (_, i) => String(i + 1));
+    // A first scene syncs while Plex is up.
+    await env.edit('1', { title: 'Title 1' });
+    await env.waitFor(() => titles(env!, ['1']), 'the first scene');
+
+    // Down for a minute: 30 s refusing connections, then 30 s answering 503 (a PMS migrating its database).
+    await env.plex.down();
+    for (const id of ids.slice(1)) await env.edit(id, { title: `Title ${id}` });
+    await env.waitFor(() => env!.status().breaker?.state === 'open', 'the breaker to open', 20_000);
+    await sleep(30_000);
+    env.plex.clearLog();
+    await env.plex.up();
+    const fault = env.plex.setFault({ kind: 'status', status: 503 });
+    await sleep(30_000);
+    const during = [...env.plex.requestLog];
+    env.plex.clearFault(fault);
+
+    await env.waitFor(() => titles(env!, ids), 'every scene to reach Plex after the outage', 150_000);
+    // Thirty seconds of 503s with the breaker open: at most one probe job (a probe is at most 3 requests) per half-open window.
+    expect(during.length).toBeLessThanOrEqual(6);
+    const s = env.status();
+    expect(s.counts.dlq).toBe(0);
+    expect(s.breaker.state).toBe('closed');
+    expect(s.breaker.outages.length).toBeGreaterThanOrEqual(1);
+  }, 300_000);
+});
+
+describe('when Plex rejects the token', () => {
+  it('pauses the queue with the reason in status, grows no DLQ, and resumes once the token is fixed', async () => {
+    env = await startEnv({ scenes: 5, settings: { plex_token: 'revoked-token' } });
+    const ids = ['1', '2', '3', '4', '5'];
+    for (const id of ids) await env.edit(id, { title: `Title ${id}` });
+    await env.waitFor(() => !!env!.status().paused, 'the queue to pause');
+    expect(env.status().paused.reason).toMatch(/token/i);
+    await sleep(3_000);
+    expect(env.status().counts.dlq).toBe(0);
+    const before = env.plex.requestLog.length;
+    await sleep(3_000);
+    expect(env.plex.requestLog.length).toBe(before);
+
+    env.stash.setSettings({ plex_url: env.plex.url, plex_token: env.plex.token, path_map: '/data/videos=>/media/videos' });
+    await env.waitFor(() => titles(env!, ids), 'the paused scenes to sync once the token works', 60_000);
+    await env.waitFor(() => env!.status().paused === null, 'the pause to be lifted in status');
+    expect(env.status().counts.dlq).toBe(0);
+    expect(JSON.stringify(env.status())).not.toContain(env.plex.token);
+  }, 120_000);
+});
+
+describe('Process DLQ', () => {
+  it('re-queues dead-lettered scenes and syncs them once Plex is fixed', async () => {
+    env = await startEnv({ scenes: 3 });
+    const bad = env.plexItem('2').ratingKey;
+    const fault = env.plex.setFault({ kind: 'status', status: 400, method: 'PUT' });
+    for (const id of ['1', '2', '3']) await env.edit(id, { title: `Title ${id}` });
+    await env.waitFor(() => env!.status().counts?.dlq === 3, 'the scenes to be dead-lettered');
+    env.plex.clearFault(fault);
+    expect(bad).toBeTruthy();
+
+    const run = await env.task('process_dlq');
+    expect(run.error).toBeNull();
+    expect(run.output).toMatchObject({ requeued: 3 });
+    expect(titles(env, ['1', '2', '3'])).toBe(true);
+    expect(env.status().counts.dlq).toBe(0);
+    const last = run.logs.at(-1)!;
+    expect(JSON.parse(last.msg)).toMatchObject({ task: 'process_dlq', ok: true, requeued: 3 });
+  }, 120_000);
+});
