@@ -121,16 +121,36 @@ export class PathIndex {
     return index;
   }
 
-  /** Writes the index atomically (tmp + rename), so a crash never leaves half a file. */
+  /**
+   * Writes the index atomically (tmp + fsync + rename), so a crash never leaves half a file.
+   * Streams it in chunks: one JSON.stringify of 100k items would briefly cost tens of MB.
+   */
   async save(): Promise<void> {
-    const items: StoredEntry[] = [];
-    for (const r of this.entries.values()) {
-      items.push([r.rk, r.sid, r.t, r.added, r.files().map((f) => [f.file, f.size ?? null])]);
-    }
-    const stored: StoredIndex = { v: FORMAT_VERSION, ci: this.caseInsensitive, sections: this.sections, items };
     await fs.mkdir(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(stored));
+    const fh = await fs.open(tmp, 'w', 0o600);
+    try {
+      const head = JSON.stringify({ v: FORMAT_VERSION, ci: this.caseInsensitive, sections: this.sections });
+      await fh.write(`${head.slice(0, -1)},"items":[`);
+      let chunk: StoredEntry[] = [];
+      let first = true;
+      const flush = async () => {
+        if (!chunk.length) return;
+        const text = JSON.stringify(chunk).slice(1, -1);
+        await fh.write(first ? text : `,${text}`);
+        first = false;
+        chunk = [];
+      };
+      for (const r of this.entries.values()) {
+        chunk.push([r.rk, r.sid, r.t, r.added, r.files().map((f) => [f.file, f.size ?? null])]);
+        if (chunk.length >= 2000) await flush();
+      }
+      await flush();
+      await fh.write(']}');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, this.file);
   }
 
@@ -255,7 +275,8 @@ export function entryFromListItem(item: PlexListItemJson, section: PlexSection):
 /** Listing hints that shrink pages; the server may ignore them (§3.3 method A). */
 const SLIM: [string, string][] = [
   ['excludeElements', 'Genre,Country,Director,Writer,Role,Collection,Label,Image,UltraBlurColors,Guid'],
-  ['excludeFields', 'summary,tagline'],
+  // Only ratingKey, type, addedAt and Media/Part are read: drop the rest to cut transfer and parsing.
+  ['excludeFields', 'summary,tagline,title,titleSort,originalTitle,guid,key,thumb,art,studio,contentRating,year,originallyAvailableAt,updatedAt,rating,audienceRating,viewCount,lastViewedAt,duration'],
 ];
 
 interface PageWalk {

@@ -91,10 +91,14 @@ export class Dispatcher {
       if (limit === 1 && !this.pause) this.breaker.releaseProbe(now);
       return false;
     }
+    // A job that was in flight when a worker died runs alone: if it is what kills the worker, the
+    // next crash is blamed on it only, and innocent jobs are not pushed towards the poison limit.
+    const suspect = jobs.find((j) => j.crashCount > 0);
     // Hook-driven work goes in small rounds so an edit is never stuck behind a long bulk round.
-    const urgent = jobs.filter((j) => j.priority < 2);
-    const round = urgent.length > 0 ? jobs.slice(0, Math.max(limit, Math.min(BATCH, jobs.length))) : jobs;
-    for (const leftover of jobs.slice(round.length)) await this.store.release(leftover);
+    const urgent = jobs.some((j) => j.priority < 2);
+    const round = suspect ? [suspect] : urgent ? jobs.slice(0, Math.min(limit, BATCH)) : jobs;
+    if (suspect) for (const other of jobs.filter((j) => j !== suspect)) await this.store.release(other);
+    if (!suspect) for (const leftover of jobs.slice(round.length)) await this.store.release(leftover);
     beat();
     await this.processRound(round);
     await this.persist();

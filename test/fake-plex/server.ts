@@ -616,6 +616,13 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
   }
 
   // ---- listing ----
+  /** excludeFields / excludeElements: the listing hints of reference/plex-api.md §3.3 method A. */
+  function slim(o: Record<string, unknown>, q: Map<string, string>): Record<string, unknown> {
+    const drop = [...(q.get('excludeFields') ?? '').split(','), ...(q.get('excludeElements') ?? '').split(',')].filter(Boolean);
+    for (const k of drop) if (k !== 'ratingKey' && k !== 'type') delete o[k];
+    return o;
+  }
+
   function sorted(sectionKey: string, sort: string): FakeItem[] {
     const ck = `${sectionKey}\0${sort}`;
     const c = sortCache.get(ck);
@@ -673,7 +680,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
           librarySectionID: Number(sec.key),
           librarySectionTitle: sec.title,
           librarySectionUUID: sec.uuid,
-          ...(page.length ? { Metadata: page.map((i) => renderItem(i, false)) } : {}),
+          ...(page.length ? { Metadata: page.map((i) => slim(renderItem(i, false), q)) } : {}),
         },
       },
       headers: { 'X-Plex-Container-Start': String(start), 'X-Plex-Container-Total-Size': String(all.length) },

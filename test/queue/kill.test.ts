@@ -17,19 +17,30 @@ beforeAll(async () => {
   workerScript = await bundleScript(fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url)));
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Scene ids: every 40th is rejected (DLQ), every 7th is retried once. */
 const sceneName = (i: number): string => `e${i}${i % 40 === 0 ? 'x' : i % 7 === 0 ? 'r' : ''}`;
 
-function runWorker(root: string, killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+/**
+ * Runs the worker; with `kill`, SIGKILLs it `afterMs` after spawning, or after it reported holding the
+ * store when `afterOpen` (so that, however loaded the machine, most kills land in the middle of work).
+ */
+function runWorker(
+  root: string,
+  kill?: { afterMs: number; afterOpen: boolean },
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
     // A worker that is to be killed lingers, so the kill always finds it alive.
-    const env = { ...process.env, LINGER_MS: killAfterMs === undefined ? '0' : '60000' };
-    const child = spawn(process.execPath, [workerScript, root], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const env = { ...process.env, LINGER_MS: kill === undefined ? '0' : '60000' };
+    const child = spawn(process.execPath, [workerScript, root], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => (timer = setTimeout(() => child.kill('SIGKILL'), kill!.afterMs));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      if (kill?.afterOpen && timer === undefined && d.toString().includes('OPEN')) arm();
+    });
+    if (kill && !kill.afterOpen) arm();
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve({ code, signal, stderr });
@@ -66,7 +77,7 @@ describe('kill test', () => {
     await writeEvents(500);
     for (let round = 0; round < rounds; round++) {
       await writeEvents(30);
-      const result = await runWorker(root, int(r, 100, 600));
+      const result = await runWorker(root, r() < 0.2 ? { afterMs: int(r, 0, 250), afterOpen: false } : { afterMs: int(r, 0, 300), afterOpen: true });
       expect(result.signal, result.stderr).toBe('SIGKILL');
       kills++;
 

@@ -279,6 +279,6 @@ async function runSequence(seed: number, steps: number): Promise<void> {
 
 describe('QueueStore against a model', () => {
   it('agrees with the model over random sequences of enqueue, take, complete, retry, defer, dead-letter, crash-and-reopen and redrive', async () => {
-    for (let seed = 1; seed <= 20; seed++) await runSequence(seed, 200);
+    for (let seed = 1; seed <= 15; seed++) await runSequence(seed, 180);
   });
 });
