@@ -21,6 +21,7 @@ import { normalizePath } from '../src/plex/paths';
 import { fetchSections, selectSections } from '../src/plex/sections';
 import { PlexService } from '../src/plex/service';
 import { PlexError } from '../src/plex/errors';
+import type { PlexItemRef } from '../src/plex/write';
 
 const arg = (n: string, d: number) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -99,7 +100,12 @@ async function bundledBuildRss(dir: string, url: string, token: string): Promise
 
 async function main(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plexsync-bench-'));
-  console.log(`PlexSync Plex bench: ${ITEMS} items, Node ${process.version}, ${os.cpus().length} cores`);
+  console.log(
+    `PlexSync Plex bench: ${ITEMS} items, Node ${process.version}, ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   const fake = await startChild(ITEMS);
   const clientIdFile = path.join(dir, 'client-id');
   try {
@@ -180,26 +186,31 @@ async function main(): Promise<void> {
     // ---- 3. edit throughput ----
     await fake.send(`latency ${LATENCY}`);
     const svc = new PlexService({ url: fake.url, token: fake.token, clientIdFile, indexFile: path.join(dir, 'plex-index.json'), maxInFlight: IN_FLIGHT });
-    const refs = [];
+    const refs: PlexItemRef[] = [];
     for (let i = 0; i < SCENES; i++) refs.push((await svc.findItems(`/media/movies/scene-${i}.mp4`))[0]!);
-    const rates: number[] = [];
-    let perScene = 0;
-    let failures = 0;
-    for (let run = 0; run < 3; run++) {
+    const runEdits = async (label: string) => {
       const before = svc.client.requestCount;
       const t = performance.now();
+      let failures = 0;
       for (let i = 0; i < SCENES; i += BATCH) {
         const res = await svc.applyDesiredBatch(
           refs.slice(i, i + BATCH).map((ref, j) => ({
             ref,
-            desired: { scalars: { title: `Run ${run} scene ${i + j}`, summary: 'Summary' }, tags: { actor: [`A${run}`, 'B'], genre: [`g${run}`] } },
+            desired: { scalars: { title: `${label} scene ${i + j}`, summary: 'Summary' }, tags: { actor: [`A${label}`, 'B'], genre: [`g${label}`] } },
           })),
         );
         failures += res.filter((r) => r instanceof PlexError).length;
       }
-      const secs = (performance.now() - t) / 1000;
-      rates.push(SCENES / secs);
-      perScene = (svc.client.requestCount - before) / SCENES;
+      return { rate: SCENES / ((performance.now() - t) / 1000), perScene: (svc.client.requestCount - before) / SCENES, failures };
+    };
+    const rates: number[] = [];
+    let perScene = 0;
+    let failures = 0;
+    for (let run = 0; run < 3; run++) {
+      const r = await runEdits(`run${run}`);
+      rates.push(r.rate);
+      perScene = r.perScene;
+      failures += r.failures;
     }
     const ideal = IN_FLIGHT / (perScene * (LATENCY / 1000));
     console.log(
@@ -207,6 +218,11 @@ async function main(): Promise<void> {
         `median ${median(rates).toFixed(0)} scenes/s, ${perScene.toFixed(3)} requests per changed scene, ` +
         `ideal ${ideal.toFixed(0)} scenes/s → ${((median(rates) / ideal) * 100).toFixed(0)} % of ideal; failures ${failures}`,
     );
+    // The CPU ceiling of client + fake on this machine: the same edits with no injected latency.
+    await fake.send('latency 0');
+    const cpu: number[] = [];
+    for (let run = 0; run < 3; run++) cpu.push((await runEdits(`cpu${run}`)).rate);
+    console.log(`edits with 0 ms latency (CPU ceiling of client + fake here): median ${median(cpu).toFixed(0)} scenes/s`);
     const manners = await fake.send(`manners ${IN_FLIGHT}`);
     console.log(`manners violations: ${(manners.violations as string[]).length}`);
     await svc.close();

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * End-to-end tests run the built plugin exactly as Stash would, so dist/ must match the sources.
  * `npm test` on a fresh clone builds it here once; CI's `npm run build` beforehand makes this a no-op.
  */
 export default function setup(): void {
-  const root = path.resolve(__dirname, '..');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const bundle = path.join(root, 'dist', 'plexsync.cjs');
   const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
   const newest = Math.max(...['src', 'plugin.yml', 'scripts'].flatMap((p) => mtimes(path.join(root, p))));

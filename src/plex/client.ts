@@ -175,12 +175,20 @@ export class PlexClient {
         // Absent: create below.
       }
       const id = randomUUID();
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, id + '\n', { mode: 0o600 });
-      await fs.rename(tmp, file);
+      try {
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        await fs.writeFile(tmp, id + '\n', { mode: 0o600 });
+        await fs.rename(tmp, file);
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? 'error';
+        throw new PlexError('bad_request', `cannot write the Plex client id file ${file} (${code}): make the PlexSync data directory writable`);
+      }
       return id;
-    })();
+    })().catch((e: unknown) => {
+      this.clientId = undefined; // try again next time
+      throw e;
+    });
     return this.clientId;
   }
 

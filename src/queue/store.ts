@@ -236,6 +236,26 @@ export class QueueStore {
     return taken;
   }
 
+  /**
+   * Makes every job waiting for its retry time ready now, keeping its attempts: the user pressed
+   * Process Queue. Returns how many were promoted.
+   */
+  async promoteAll(): Promise<number> {
+    this.usable();
+    const ops: Op[] = [];
+    const now = this.now();
+    let promoted = 0;
+    for (let head = this.delayed.first(); head; head = this.delayed.first()) {
+      const job = this.mustJob(head[1]);
+      this.unplace(job, ops);
+      this.placeReady(job, now, ops);
+      this.putJob(job, ops);
+      promoted++;
+    }
+    await this.write(ops, true);
+    return promoted;
+  }
+
   /** The job take() would return first, without taking it (due delayed jobs not yet promoted are not considered). */
   peekReady(): Job | undefined {
     const head = this.ready.first();

@@ -59,7 +59,8 @@ const processDlq: TaskMode = async (env, args) => {
 
 const status: TaskMode = async (env) => {
   const view = readStatusSnapshot(env.dataDir);
-  for (const line of view.lines) env.log.info(line);
+  // The first line is the summary, which the task runner logs last.
+  for (const line of view.lines.slice(1)) env.log.info(line);
   const s = view.snapshot;
   return {
     summary: view.lines[0] ?? 'no status',

@@ -101,9 +101,12 @@ export async function handleCommand(file: CommandFile, ctx: CommandContext): Pro
 async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandResult, 'id'>> {
   const { store } = ctx;
   switch (cmd.name) {
-    case 'drain':
+    case 'drain': {
+      // Retries waiting for their time run now; an open breaker still decides whether Plex is tried.
+      const promoted = await store.promoteAll();
       ctx.dispatcher.nudge();
-      return { ok: true, message: 'draining the queue now' };
+      return { ok: true, message: `draining the queue now${promoted ? ` (${promoted} waiting retr${promoted === 1 ? 'y' : 'ies'} brought forward)` : ''}`, data: { promoted } };
+    }
     case 'enqueue': {
       const now = Date.now();
       await store.enqueue(cmd.sceneIds.map((sceneId) => ({ sceneId, priority: cmd.priority, trigger: cmd.trigger, force: cmd.force, runAt: now })));

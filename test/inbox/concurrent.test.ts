@@ -7,10 +7,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ingestInbox } from '../../src/inbox/ingest';
 import { dataPaths } from '../../src/paths';
 import { QueueStore } from '../../src/queue';
-import { bundleScript } from '../queue/bundle';
+import { bundleScript, cleanBundlesAfterAll } from '../queue/bundle';
 
 let writerScript = '';
 const dirs: string[] = [];
+cleanBundlesAfterAll();
 beforeAll(async () => {
   writerScript = await bundleScript(fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url)));
 });

@@ -175,3 +175,14 @@ describe('PlexClient TLS', () => {
     }
   });
 });
+
+describe('PlexClient identity file', () => {
+  it('an unwritable data directory is a clear error naming the file', async () => {
+    const h = await setup();
+    await fs.writeFile(path.join(h.dir, 'blocker'), 'a file, not a directory');
+    const e = await plexErrorOf(() => root(h.client({ clientIdFile: path.join(h.dir, 'blocker', 'client-id') })));
+    expect(e.kind).toBe('bad_request');
+    expect(e.message).toMatch(/client id file .*blocker.*writable/);
+    expect(h.plex.requestLog).toHaveLength(0);
+  });
+});

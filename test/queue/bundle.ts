@@ -1,9 +1,23 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { afterAll } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const bundleDir = () => path.join(root, 'node_modules', '.cache', 'plexsync-queue-tests', String(process.pid));
+
+/** Registers the removal of this test file's bundles; call at the top level of a test file that bundles. */
+export function cleanBundlesAfterAll(): void {
+  afterAll(() => {
+    rmSync(bundleDir(), { recursive: true, force: true });
+    try {
+      rmdirSync(path.dirname(bundleDir())); // only when no other test process still has bundles there
+    } catch {
+      // not empty: another test file is running
+    }
+  });
+}
 
 /**
  * Bundles a child-process script from its TypeScript source into one CommonJS file, as the product is
@@ -12,10 +26,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  * resolves from it.
  */
 export async function bundleScript(entry: string): Promise<string> {
-  const outDir = path.join(root, 'node_modules', '.cache', 'plexsync-queue-tests', String(process.pid));
+  const outDir = bundleDir();
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${path.basename(entry, '.ts')}.cjs`);
-  process.on('exit', () => rmSync(outDir, { recursive: true, force: true }));
   await build({
     entryPoints: [entry],
     bundle: true,

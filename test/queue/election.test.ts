@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeInboxFile } from '../../src/inbox/write';
 import { dataPaths } from '../../src/paths';
 import { QueueStore } from '../../src/queue';
-import { bundleScript } from './bundle';
+import { bundleScript, cleanBundlesAfterAll } from './bundle';
 import { useTempDirs } from './helpers';
 import { int, rng } from './random';
 
@@ -14,6 +14,7 @@ const tempDir = useTempDirs();
 let workerScript = '';
 let openerScript = '';
 
+cleanBundlesAfterAll();
 beforeAll(async () => {
   workerScript = await bundleScript(fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url)));
   openerScript = await bundleScript(fileURLToPath(new URL('./fixtures/opener.ts', import.meta.url)));

@@ -6,13 +6,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeInboxFile } from '../../src/inbox/write';
 import { dataPaths } from '../../src/paths';
 import { QueueStore } from '../../src/queue';
-import { bundleScript } from './bundle';
+import { bundleScript, cleanBundlesAfterAll } from './bundle';
 import { int, rng } from './random';
 import { useTempDirs } from './helpers';
 
 const tempDir = useTempDirs();
 let workerScript = '';
 
+cleanBundlesAfterAll();
 beforeAll(async () => {
   workerScript = await bundleScript(fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url)));
 });
