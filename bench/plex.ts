@@ -191,6 +191,7 @@ async function main(): Promise<void> {
     const runEdits = async (label: string) => {
       const before = svc.client.requestCount;
       const t = performance.now();
+      const cpu0 = process.cpuUsage();
       let failures = 0;
       for (let i = 0; i < SCENES; i += BATCH) {
         const res = await svc.applyDesiredBatch(
@@ -201,7 +202,9 @@ async function main(): Promise<void> {
         );
         failures += res.filter((r) => r instanceof PlexError).length;
       }
-      return { rate: SCENES / ((performance.now() - t) / 1000), perScene: (svc.client.requestCount - before) / SCENES, failures };
+      const c = process.cpuUsage(cpu0);
+      const n = svc.client.requestCount - before;
+      return { rate: SCENES / ((performance.now() - t) / 1000), perScene: n / SCENES, failures, cpuMsPerRequest: (c.user + c.system) / 1000 / n };
     };
     const rates: number[] = [];
     let perScene = 0;
@@ -221,8 +224,16 @@ async function main(): Promise<void> {
     // The CPU ceiling of client + fake on this machine: the same edits with no injected latency.
     await fake.send('latency 0');
     const cpu: number[] = [];
-    for (let run = 0; run < 3; run++) cpu.push((await runEdits(`cpu${run}`)).rate);
-    console.log(`edits with 0 ms latency (CPU ceiling of client + fake here): median ${median(cpu).toFixed(0)} scenes/s`);
+    const clientCpu: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const r = await runEdits(`cpu${run}`);
+      cpu.push(r.rate);
+      clientCpu.push(r.cpuMsPerRequest);
+    }
+    console.log(
+      `edits with 0 ms latency (CPU ceiling of client + fake here): median ${median(cpu).toFixed(0)} scenes/s; ` +
+        `client CPU ${median(clientCpu).toFixed(2)} ms per request`,
+    );
     const manners = await fake.send(`manners ${IN_FLIGHT}`);
     console.log(`manners violations: ${(manners.violations as string[]).length}`);
     await svc.close();

@@ -106,11 +106,27 @@ export class Dispatcher {
   }
 
   private async processRound(jobs: Job[]): Promise<void> {
+    const t0 = Date.now();
+    const stages: string[] = [];
+    const mark = (name: string) => stages.push(`${name} ${Date.now() - t0} ms`);
+    try {
+      await this.runRound(jobs, mark);
+    } finally {
+      const total = Date.now() - t0;
+      // Per-stage timing: always in debug mode, and for any slow round.
+      const line = `round of ${jobs.length} job(s) took ${total} ms (${stages.join(', ')})`;
+      if (total > 5_000) this.log.info(line);
+      else this.log.debug(line);
+    }
+  }
+
+  private async runRound(jobs: Job[], mark: (stage: string) => void): Promise<void> {
     const stash = this.config.stash();
     let scenes: Map<string, StashScene>;
     try {
       const found = await stash.findScenesByIds([...new Set(jobs.map((j) => j.sceneId))]);
       scenes = new Map(found.map((s) => [s.id, s]));
+      mark('hydrated');
     } catch (err) {
       const error = toSyncError(err);
       this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
@@ -146,6 +162,7 @@ export class Dispatcher {
         await this.fail(job, toSyncError(err), scene);
       }
     }
+    mark('matched');
     if (pending.length === 0) return;
 
     const plex = this.config.plex();
@@ -161,6 +178,7 @@ export class Dispatcher {
       })),
     );
     const results = await plex.applyDesiredBatch(entries);
+    mark('applied');
     let i = 0;
     for (const p of pending) {
       const mine = results.slice(i, i + p.refs.length);
@@ -173,16 +191,17 @@ export class Dispatcher {
       const applied = mine.filter((r): r is Exclude<typeof r, Error> => !(r instanceof Error));
       const changed = [...new Set(applied.flatMap((r) => r.changedFields))];
       const warnings = applied.flatMap((r) => r.warnings);
-      await this.store.putSyncRecord(p.job.sceneId, {
+      const record: SyncRecord = {
         stateHash: p.hash,
         posterSha256: applied.find((r) => r.posterSha256)?.posterSha256 ?? p.record?.posterSha256,
         artSha256: applied.find((r) => r.artSha256)?.artSha256 ?? p.record?.artSha256,
-        ratingKeys: p.refs.map((r) => r.ratingKey),
+        ratingKeys: applied.map((r) => r.ref.ratingKey),
         syncedAt: Date.now(),
-      });
-      const where = p.refs.map((r) => r.ratingKey).join(', ');
+      };
+      const where = record.ratingKeys.join(', ');
       const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
-      await this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`);
+      // The record and the completion go in one write: a crash between them cannot leave a half-recorded sync.
+      await this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`, record);
       this.totals.synced += 1;
     }
   }
@@ -226,8 +245,8 @@ export class Dispatcher {
     throw lastError ?? Object.assign(new Error(`no Plex item has the file ${scene.files[0]!.path}`), { syncClass: 'not_found' });
   }
 
-  private async succeed(job: Job, summary: string): Promise<void> {
-    await this.store.complete(job, { summary });
+  private async succeed(job: Job, summary: string, record?: SyncRecord): Promise<void> {
+    await this.store.complete(job, record ? { summary, record } : { summary });
     this.breaker.recordSuccess(Date.now());
     if (this.pause) {
       this.log.info(`Plex accepted the token again; the queue resumes (paused since ${new Date(this.pause.since).toISOString()})`);

@@ -13,13 +13,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startFakePlex, type FakeItem, type FakePlex, type FakePlexOptions } from '../fake-plex/server';
 import { startFakeStash, type FakeSceneInput, type FakeStash } from '../fake-stash/server';
 import { loadManifest, runBulkHooks, runHook, runTask, startTask, type HookCall, type HostRunResult } from '../stash-host/host';
 
 export const STASH_ROOT = '/data/videos';
 export const PLEX_ROOT = '/media/videos';
-const repo = path.resolve(__dirname, '..', '..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface EnvOptions {
   /** How many scenes (ids 1..n), or the scenes themselves. Each gets a Plex item unless `plexItems: false`. */
