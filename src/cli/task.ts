@@ -2,14 +2,25 @@ import { parsePluginInput, StashInputError } from '../stash/input';
 import { createStashLogger, redirectConsole, writeResult } from '../stash/log';
 import { TASK_MODES } from '../tasks/modes';
 import { readStdin } from './stdin';
+import { clientOptionsFromConnection, StashClient } from '../stash/graphql';
+import type { ServerConnection } from '../stash/input';
+
+async function logSwitches(connection: ServerConnection): Promise<{ debug: boolean; obfuscatePaths: boolean }> {
+  try {
+    const raw = await new StashClient({ ...clientOptionsFromConnection(connection), timeoutMs: 5_000 }).fetchPluginSettings();
+    return { debug: raw.debug === true, obfuscatePaths: raw.obfuscate_paths === true };
+  } catch {
+    return { debug: false, obfuscatePaths: false };
+  }
+}
 
 /**
  * `node plexsync.cjs task`: one Stash task (Settings > Tasks). The log is short and human and ends
  * with one machine-readable JSON line; stdout carries exactly one JSON object.
  */
 export async function runTaskCommand(ctx: { dataDir: string; entryFile: string }): Promise<undefined> {
-  const log = createStashLogger();
-  const restoreConsole = redirectConsole(log);
+  let log = createStashLogger();
+  let restoreConsole = redirectConsole(log);
   try {
     let input;
     try {
@@ -19,6 +30,13 @@ export async function runTaskCommand(ctx: { dataDir: string; entryFile: string }
       log.error(msg);
       writeResult({ error: msg });
       return undefined;
+    }
+    // The debug and obfuscate_paths settings shape this task's log; a Stash that cannot answer yet leaves the defaults.
+    const switches = await logSwitches(input.connection);
+    if (switches.debug || switches.obfuscatePaths) {
+      restoreConsole();
+      log = createStashLogger(switches);
+      restoreConsole = redirectConsole(log);
     }
     const mode = input.mode ?? '';
     const run = TASK_MODES[mode];

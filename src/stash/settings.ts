@@ -36,8 +36,6 @@ export interface FieldToggles {
   director: boolean;
   /** Off by default: Stash has no separate background image, the screenshot is reused. */
   background: boolean;
-  /** Off by default: the first tag matching a content rating (e.g. "XXX") becomes Plex's content rating. */
-  contentRating: boolean;
   /** Off by default: the studio also becomes a Plex collection. */
   studioCollection: boolean;
   /** Off by default: each Stash group becomes a Plex collection. */
@@ -58,8 +56,8 @@ export interface Settings {
   tagTarget: TagTarget;
   /** Write a field only while it is empty in Plex. */
   preservePlexEdits: boolean;
-  /** Lock the fields PlexSync writes so a Plex metadata refresh does not undo them. Default true. */
-  lockFields: boolean;
+  /** A content rating given to every synced item (e.g. "X"); absent: Plex's is left alone. */
+  contentRating?: string;
   /** When Plex does not have the file, finish the job quietly instead of retrying. */
   skipNotFound: boolean;
   /** When Plex does not have the file, ask Plex to scan the file's folder. */
@@ -82,7 +80,7 @@ export interface Settings {
 
 /** Built-in values that a NUMBER setting of 0 (or unsaved) stands for. */
 export const NUMBER_DEFAULTS = {
-  max_retries: 5,
+  max_retries: 12,
   not_found_retry_hours: 24,
   plex_connect_timeout: 5,
   plex_timeout: 30,
@@ -114,11 +112,9 @@ export const BOOLEAN_SETTINGS = [
   'skip_poster',
   'skip_director',
   'sync_background',
-  'sync_content_rating',
   'studio_as_collection',
   'groups_as_collections',
   'preserve_plex_edits',
-  'no_field_locks',
   'skip_not_found',
   'scan_not_found',
   'plex_tls_insecure',
@@ -126,7 +122,7 @@ export const BOOLEAN_SETTINGS = [
   'obfuscate_paths',
 ] as const;
 
-export const STRING_SETTINGS = ['plex_url', 'plex_token', 'plex_libraries', 'path_map', 'stash_api_key', 'tag_target', 'plex_ca_file'] as const;
+export const STRING_SETTINGS = ['plex_url', 'plex_token', 'plex_libraries', 'path_map', 'stash_api_key', 'tag_target', 'plex_ca_file', 'content_rating'] as const;
 export const NUMBER_SETTINGS = Object.keys(NUMBER_DEFAULTS) as (keyof typeof NUMBER_DEFAULTS)[];
 
 /** Every key plugin.yml declares, with its Stash type. */
@@ -257,6 +253,7 @@ export function loadSettings(raw: unknown): LoadedSettings {
     .filter((s) => s !== '');
   const apiKey = readString(r, 'stash_api_key', warnings);
   const caFile = readString(r, 'plex_ca_file', warnings);
+  const contentRating = readString(r, 'content_rating', warnings);
 
   const settings: Settings = {
     plexUrl,
@@ -276,13 +273,12 @@ export function loadSettings(raw: unknown): LoadedSettings {
       poster: !bool('skip_poster'),
       director: !bool('skip_director'),
       background: bool('sync_background'),
-      contentRating: bool('sync_content_rating'),
       studioCollection: bool('studio_as_collection'),
       groupCollections: bool('groups_as_collections'),
     },
     tagTarget,
     preservePlexEdits: bool('preserve_plex_edits'),
-    lockFields: !bool('no_field_locks'),
+    ...(contentRating ? { contentRating } : {}),
     skipNotFound: bool('skip_not_found'),
     scanNotFound: bool('scan_not_found'),
     maxAttempts: num('max_retries'),

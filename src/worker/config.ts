@@ -73,6 +73,7 @@ export class Config {
       const loaded = loadSettings(raw);
       const firstTime = !this.settings;
       this.settings = loaded.settings;
+      this.log.configure({ debug: loaded.settings.debug, obfuscatePaths: loaded.settings.obfuscatePaths });
       if (firstTime) for (const w of loaded.warnings) this.log.warn(w);
       if (loaded.settings.stashApiKey !== this.apiKey) {
         this.apiKey = loaded.settings.stashApiKey;
@@ -102,7 +103,7 @@ export class Config {
   }
 
   private rebuildPlexIfNeeded(s: Settings): void {
-    const key = JSON.stringify([s.plexUrl, s.plexToken, s.plexLibraries, s.pathMap, s.plexTlsInsecure, s.plexCaFile, s.concurrency, s.plexConnectTimeoutMs, s.plexRequestTimeoutMs, s.lockFields]);
+    const key = JSON.stringify([s.plexUrl, s.plexToken, s.plexLibraries, s.pathMap, s.plexTlsInsecure, s.plexCaFile, s.concurrency, s.plexConnectTimeoutMs, s.plexRequestTimeoutMs]);
     if (this.plexService && key === this.plexKey) return;
     this.plexKey = key;
     const paths = dataPaths(this.init.dataDir);
@@ -235,5 +236,6 @@ export function mapOptionsFromSettings(s: Settings): MapOptions {
     rating: f.rating,
     studioCollection: f.studioCollection,
     groupCollections: f.groupCollections,
+    contentRating: s.contentRating ?? '',
   };
 }

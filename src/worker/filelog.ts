@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { obfuscatePaths } from '../stash/log';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -7,6 +8,8 @@ export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
+  /** The settings' debug and obfuscate_paths switches, applied from the next line on. */
+  configure(opts: { debug?: boolean; obfuscatePaths?: boolean }): void;
 }
 
 export interface FileLoggerOptions {
@@ -25,9 +28,12 @@ export interface FileLoggerOptions {
 export function fileLogger(file: string, opts: FileLoggerOptions = {}): Logger {
   const maxBytes = opts.maxBytes ?? 5 * 1024 * 1024;
   let size = safeSize(file);
+  let debug = opts.debug ?? false;
+  let hidePaths = false;
   const write = (level: LogLevel, msg: string) => {
-    if (level === 'debug' && !opts.debug) return;
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${process.pid}] ${oneLine(msg)}\n`;
+    if (level === 'debug' && !debug) return;
+    const text = oneLine(hidePaths ? obfuscatePaths(msg) : msg);
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${process.pid}] ${text}\n`;
     try {
       if (size + line.length > maxBytes) {
         fs.renameSync(file, `${file}.1`);
@@ -45,6 +51,10 @@ export function fileLogger(file: string, opts: FileLoggerOptions = {}): Logger {
     info: (m) => write('info', m),
     warn: (m) => write('warn', m),
     error: (m) => write('error', m),
+    configure: (o) => {
+      if (o.debug !== undefined) debug = o.debug || (opts.debug ?? false);
+      if (o.obfuscatePaths !== undefined) hidePaths = o.obfuscatePaths;
+    },
   };
 }
 

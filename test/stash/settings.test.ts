@@ -26,7 +26,6 @@ describe('settings defaults', () => {
     expect(settings).toMatchObject({
       tagTarget: 'genre',
       preservePlexEdits: false,
-      lockFields: true,
       skipNotFound: false,
       scanNotFound: false,
       maxAttempts: NUMBER_DEFAULTS.max_retries,
@@ -58,7 +57,7 @@ describe('settings defaults', () => {
       tag_target: 'Labels',
       max_retries: 8,
       plex_timeout: '12',
-      no_field_locks: true,
+      content_rating: 'X',
     });
     expect(warnings).toEqual([]);
     expect(settings.plexLibraries).toEqual(['Movies', 'Clips']);
@@ -72,7 +71,7 @@ describe('settings defaults', () => {
     expect(settings.tagTarget).toBe('label');
     expect(settings.maxAttempts).toBe(8);
     expect(settings.plexRequestTimeoutMs).toBe(12000);
-    expect(settings.lockFields).toBe(false);
+    expect(settings.contentRating).toBe('X');
   });
 });
 
@@ -106,7 +105,7 @@ describe('bad optional settings fall back with a warning', () => {
   it('out-of-range and non-numeric numbers', () => {
     const { settings, warnings } = loadSettings({ ...required, concurrency: 500, max_retries: 'many', dlq_retention_days: -3 });
     expect(settings.concurrency).toBe(2);
-    expect(settings.maxAttempts).toBe(5);
+    expect(settings.maxAttempts).toBe(NUMBER_DEFAULTS.max_retries);
     expect(settings.dlqRetentionDays).toBe(30);
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/max_retries|concurrency|dlq_retention_days/);
