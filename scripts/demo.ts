@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     scenes,
     settings: { plex_url: plex.url, plex_token: plex.token, path_map: `${STASH_ROOT}=>${PLEX_ROOT}` },
   });
-  const env = { ...process.env, PLEXSYNC_IDLE_MS: '60000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PLEXSYNC_IDLE_MS: '60000' };
   delete env.PLEXSYNC_DATA_DIR;
   const host = { env, cwd: tmp, killAfterMs: 60_000 };
   const taskName = (mode: string) => manifest.tasks.find((t) => t.defaultArgs?.mode === mode)!.name;

@@ -15,7 +15,7 @@ import type { DesiredItem } from './desired';
 import { PlexError, isPlexError } from './errors';
 import { findByPlexPath, findItems, type FinderDeps } from './find';
 import { PathIndex, indexSection, refreshSection, type WalkStats } from './index';
-import { dirName, mapPath, parsePathMap, type PathMap } from './paths';
+import { baseName, dirName, mapPath, parsePathMap, type PathMap } from './paths';
 import { ScanScheduler } from './scan';
 import { rootResponse } from './schema';
 import { fetchSections, parseLibraries, sectionsForPath, selectSections, type PlexSection } from './sections';
@@ -136,6 +136,17 @@ export class PlexService {
    */
   async findItems(stashPath: string, size?: number): Promise<PlexItemRef[]> {
     return findItems(await this.deps(), stashPath, size);
+  }
+
+  /**
+   * Whether the path index already knows an item for this Stash file, by its mapped path or by a
+   * unique file name — without a request (Reconcile and Health call refreshIndex first).
+   */
+  async isIndexed(stashPath: string): Promise<boolean> {
+    const r = await this.ready();
+    const plexPath = this.plexPathFor(stashPath);
+    if (r.index.lookup(plexPath).length > 0) return true;
+    return r.index.lookupBasename(baseName(plexPath)).length === 1;
   }
 
   async applyDesired(ref: PlexItemRef, desired: DesiredItem, opts: ApplyOptions = {}): Promise<ApplyResult> {

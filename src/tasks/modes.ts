@@ -162,7 +162,12 @@ const health: TaskMode = async (env) => {
   await plex.refreshIndex();
   const sample = await stashClient(env, settings.stashApiKey).findScenesPage({ page: 1, perPage: 420, sort: 'random', direction: 'ASC' });
   const withFiles = sample.scenes.filter((s) => s.files.length > 0);
-  const notFound = withFiles.filter((s) => !s.files.some((f) => plex.indexHas(f.path)));
+  const notFound: typeof withFiles = [];
+  for (const s of withFiles) {
+    let found = false;
+    for (const f of s.files) if (!found) found = await plex.isIndexed(f.path);
+    if (!found) notFound.push(s);
+  }
   const found = withFiles.length - notFound.length;
   const examples = notFound.slice(0, 3).map((s) => s.files[0]!.path);
   const line =

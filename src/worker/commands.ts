@@ -157,7 +157,8 @@ async function reconcile(
   const stale: string[] = [];
   const neverSynced: string[] = [];
   for (const scene of scenes) {
-    const inPlex = scene.paths.some((p) => plex.indexHas(p));
+    let inPlex = false;
+    for (const p of scene.paths) if (!inPlex) inPlex = await plex.isIndexed(p);
     const record = await ctx.store.getSyncRecord(scene.id);
     if (!inPlex) missing.push(scene.id);
     else if (!record) neverSynced.push(scene.id);

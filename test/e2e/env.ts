@@ -47,7 +47,7 @@ export interface Env {
   /** Changes a scene in Stash and runs the hook Stash would run for a sceneUpdate of those fields. */
   edit(id: string, patch: Partial<FakeSceneInput>, inputFields?: string[]): Promise<HostRunResult>;
   hook(call: HookCall): Promise<HostRunResult>;
-  bulkHook(call: HookCall & { ids: number[] }): Promise<HostRunResult[]>;
+  bulkHook(call: HookCall & { ids: number[]; input: unknown }): Promise<HostRunResult[]>;
   /** Runs the task whose defaultArgs.mode is `mode` (the first such task of the manifest). */
   task(mode: string, args?: Record<string, unknown>): Promise<HostRunResult>;
   startTask(mode: string, args?: Record<string, unknown>): ReturnType<typeof startTask>;
