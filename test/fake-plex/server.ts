@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { rng } from '../support/random';
 
 export type TagType = 'Genre' | 'Label' | 'Collection' | 'Director' | 'Writer' | 'Producer' | 'Country' | 'Role';
 export interface FakeTag {
@@ -255,17 +256,6 @@ class HttpError extends Error {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function decodeComponent(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
@@ -323,7 +313,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     friendlyName: opts.friendlyName ?? 'Fake Plex',
   };
   if (opts.maxUrlLength !== undefined) options.maxUrlLength = opts.maxUrlLength;
-  const rng = mulberry32(options.seed);
+  const random = rng(options.seed);
   const startedAt = Date.now();
 
   const sections = new Map<string, FakeSection>();
@@ -558,7 +548,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
       f.seen++;
       if (f.seen <= (f.after ?? 0)) continue;
       if (f.times !== undefined && f.applied >= f.times) continue;
-      if (f.probability !== undefined && rng() >= f.probability) continue;
+      if (f.probability !== undefined && random() >= f.probability) continue;
       f.applied++;
       out.push(f);
     }

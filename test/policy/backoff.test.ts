@@ -10,7 +10,7 @@ import {
   type JobRetryState,
 } from '../../src/policy/backoff';
 import { ERROR_CLASSES, SYNC_ERROR_CLASSES, syncError, type SyncError, type SyncErrorClass } from '../../src/sync/errors';
-import { seeded } from './seeded';
+import { rng as seeded } from '../support/random';
 
 const S = 1000;
 const MIN = 60 * S;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from '../../src/policy/breaker';
 import { ERROR_CLASSES, SYNC_ERROR_CLASSES, type SyncErrorClass } from '../../src/sync/errors';
-import { seeded } from './seeded';
+import { rng as seeded } from '../support/random';
 
 const S = 1000;
 const T0 = Date.UTC(2025, 0, 1);

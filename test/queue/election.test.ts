@@ -8,7 +8,7 @@ import { dataPaths } from '../../src/paths';
 import { QueueStore } from '../../src/queue';
 import { bundleScript, cleanBundlesAfterAll } from './bundle';
 import { useTempDirs } from './helpers';
-import { int, rng } from './random';
+import { int, rng } from '../support/random';
 
 const tempDir = useTempDirs();
 let workerScript = '';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodePart, hex, readyPart, timedPart, timedUpTo } from '../../src/queue/keys';
-import { int, pick, rng } from './random';
+import { int, pick, rng } from '../support/random';
 
 const compareTuples = (a: number[], b: number[]): number => {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);

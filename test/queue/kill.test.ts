@@ -7,7 +7,7 @@ import { writeInboxFile } from '../../src/inbox/write';
 import { dataPaths } from '../../src/paths';
 import { QueueStore } from '../../src/queue';
 import { bundleScript, cleanBundlesAfterAll } from './bundle';
-import { int, rng } from './random';
+import { int, rng } from '../support/random';
 import { useTempDirs } from './helpers';
 
 const tempDir = useTempDirs();

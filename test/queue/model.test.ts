@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QueueStore, type Job, type Priority } from '../../src/queue';
 import { Clock, useTempDirs } from './helpers';
-import { int, pick, rng } from './random';
+import { int, pick, rng } from '../support/random';
 
 const tempDir = useTempDirs();
 

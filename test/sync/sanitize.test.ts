@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cleanLine, cleanNames, cleanText, truncate } from '../../src/sync/sanitize';
-import { seeded } from '../policy/seeded';
+import { rng as seeded } from '../support/random';
 
 describe('cleanLine', () => {
   it.each([
