@@ -23,7 +23,7 @@
  *   a valid session cookie); pass it to the host in test/stash-host/host.ts.
  * - `requestLog` lists every request (method, path, the full URL, operation name, which credential).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -314,6 +314,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       if (sort === 'id') return Number(s.id);
       if (sort === 'updated_at' || sort === 'created_at') return Date.parse(s[sort]);
       if (sort === 'title') return s.title ?? '';
+      // Stash's `random` / `random_<seed>` sort: a stable shuffle per seed.
+      const seeded = /^random(?:_(\d+))?$/.exec(sort);
+      if (seeded) return createHash('sha1').update(`${seeded[1] ?? '0'}:${s.id}`).digest('hex');
       throw new GraphQLError(`fake Stash does not implement sort ${sort}`);
     };
     list.sort((a, b) => {
