@@ -146,10 +146,10 @@ async function main(): Promise<void> {
     say('every GraphQL query validated against Stash\'s schema; the fake Plex saw no bad manners (token never in a URL, edits locked)');
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
-    stopWorker(dataDir);
+    await stopWorker(dataDir);
     await stash.close();
     await plex.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -166,12 +166,22 @@ function summary(output: unknown): string {
   return o?.summary ?? JSON.stringify(output);
 }
 
-function stopWorker(dataDir: string): void {
+/** SIGTERM, as a service manager would: the worker finishes its round, closes the store and exits. */
+async function stopWorker(dataDir: string): Promise<void> {
+  let pid = 0;
   try {
-    const pid = Number(fs.readFileSync(path.join(dataDir, 'worker.pid'), 'utf8').split(' ')[0]);
-    if (pid) process.kill(pid, 'SIGTERM');
+    pid = Number(fs.readFileSync(path.join(dataDir, 'worker.pid'), 'utf8').split(' ')[0]);
+    process.kill(pid, 'SIGTERM');
   } catch {
-    // no worker running
+    return; // no worker running
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(100);
   }
 }
 

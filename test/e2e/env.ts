@@ -169,7 +169,10 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
       killWorkers(dataDir);
       await stash.close();
       await plex.close();
-      fs.rmSync(tmp, { recursive: true, force: true });
+      // A worker that was starting when we looked may still be writing for a moment.
+      await new Promise((r) => setTimeout(r, 100));
+      killWorkers(dataDir);
+      fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
   return env;
