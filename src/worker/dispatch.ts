@@ -4,6 +4,7 @@ import type { Job, SyncRecord } from '../queue/types';
 import type { StashScene } from '../stash/scene';
 import type { DesiredItem } from '../plex/desired';
 import type { PlexItemRef } from '../plex/write';
+import { sharedItemConflicts } from '../plex/find';
 import { mapScene } from '../sync/map';
 import { qualityGate } from '../sync/gate';
 import { stateHash } from '../sync/state-hash';
@@ -42,6 +43,8 @@ export class Dispatcher {
   private readonly totals = { synced: 0, unchanged: 0, retried: 0, deadLettered: 0, dropped: 0, deferred: 0 };
   private completedSinceDlqNote = 0;
   private savedBreakerVersion = -1;
+  /** ratingKey → the scene last written to it, to report two scenes fighting over one Plex item. */
+  private readonly claims = new Map<string, string>();
 
   constructor(
     private readonly store: QueueStore,
@@ -198,6 +201,13 @@ export class Dispatcher {
         ratingKeys: applied.map((r) => r.ref.ratingKey),
         syncedAt: Date.now(),
       };
+      for (const c of sharedItemConflicts(this.claims, p.job.sceneId, applied.map((r) => r.ref))) {
+        const message = `scenes ${c.otherSceneId} and ${p.job.sceneId} both match Plex item ${c.ratingKey} (${c.file}); they overwrite each other: merge or remove the duplicate in Stash`;
+        warnings.push(message);
+        this.log.warn(message);
+        this.remember({ sceneId: p.job.sceneId, class: 'shared_item', message, at: Date.now() });
+      }
+      for (const r of applied) this.claims.set(r.ref.ratingKey, p.job.sceneId);
       const where = record.ratingKeys.join(', ');
       const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
       // The record and the completion go in one write: a crash between them cannot leave a half-recorded sync.

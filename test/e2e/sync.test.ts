@@ -115,6 +115,22 @@ describe('matching files to Plex items', () => {
   });
 });
 
+describe('two scenes on one Plex item', () => {
+  it('is reported in the log and in status, naming both scenes', async () => {
+    env = await startEnv({
+      scenes: [makeScene('1', { files: [{ path: '/data/videos/a/dup.mp4', size: 5 }] }), makeScene('2', { files: [{ path: '/other/dup.mp4', size: 5 }] })],
+      plexItems: false,
+    });
+    env.plex.addItem({ file: `${PLEX_ROOT}/a/dup.mp4`, size: 5 });
+    await env.edit('1', { title: 'One' });
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 1, 'scene 1 synced');
+    await env.edit('2', { title: 'Two' });
+    await env.waitFor(() => (env!.status().lastErrors ?? []).some((e: { class: string }) => e.class === 'shared_item'), 'the conflict in status');
+    const e = env.status().lastErrors.find((x: { class: string }) => x.class === 'shared_item');
+    expect(e.message).toMatch(/scenes 1 and 2 both match Plex item/);
+  });
+});
+
 describe('hook input the worker cannot use', () => {
   it('an invalid event spooled by the sh launcher ends in inbox/bad with a reason and never reaches the queue', async () => {
     env = await startEnv({ scenes: 1 });
