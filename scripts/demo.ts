@@ -110,6 +110,10 @@ async function main(): Promise<void> {
     const bulk = await runBulkHooks(yml, { type: 'Scene.Update.Post', ids, input: { ids: ids.map(String), tag_ids: { ids: ['3'], mode: 'ADD' } }, inputFields: ['ids', 'tag_ids'] }, stash.connection, host);
     say(`bulk edit of 5 scenes: 5 hooks took ${Math.round(bulk.reduce((a, r) => a + r.wallMs, 0))} ms in all`);
     await waitFor(() => ids.every((n) => item(n).tags.Genre.some((t) => t.tag === 'Bulk')), 'the bulk tag in Plex');
+    await waitFor(() => {
+      const c = readStatus(dataDir).counts;
+      return !!c && c.ready + c.delayed + c.active === 0;
+    }, 'the bulk edit to finish');
     say('every Plex item has the "Bulk" genre');
 
     // 3. Plex goes down while a scene is edited; the change waits, then lands.

@@ -148,6 +148,17 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * The user asked to process the queue now (they may just have fixed Plex): an open breaker's
+   * probe becomes due at once. Still exactly one probe; a failure re-opens with the next wait.
+   */
+  probeNow(now: number): void {
+    const d = this.data;
+    if (d.state !== 'open' || (d.probeDueAt !== null && d.probeDueAt <= now)) return;
+    d.probeDueAt = now;
+    this.version++;
+  }
+
   /** The probe job ended without touching the dependency (nothing to write, shutdown): the next probe is due now. */
   releaseProbe(now: number): void {
     const d = this.data;

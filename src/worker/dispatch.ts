@@ -350,8 +350,9 @@ export class Dispatcher {
     await this.persist();
   }
 
-  /** Resets the breaker so the next round probes at once (Process Queue / Process DLQ after the user fixed Plex). */
+  /** Process Queue / Process DLQ: the user may just have fixed Plex, so an open breaker or a paused queue probes at once. */
   nudge(): void {
+    this.breaker.probeNow(Date.now());
     if (this.pause) this.pause = { ...this.pause, settingsFingerprint: '' };
   }
 

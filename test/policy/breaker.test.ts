@@ -244,3 +244,22 @@ describe('persistence', () => {
     expect(DEFAULT_BREAKER_OPTIONS).toMatchObject({ threshold: 5, halfOpenAfterMs: 30_000, maxHalfOpenAfterMs: 600_000 });
   });
 });
+
+describe('probeNow (the user pressed Process Queue)', () => {
+  it('makes an open breaker let its one probe through at once, and only one', () => {
+    const b = new CircuitBreaker({}, () => 0);
+    for (let i = 0; i < 5; i++) b.recordFailure(1_000, 'network');
+    expect(b.state).toBe('open');
+    expect(b.tryAcquireProbe(1_001)).toBe(false);
+    b.probeNow(1_001);
+    expect(b.tryAcquireProbe(1_001)).toBe(true);
+    expect(b.tryAcquireProbe(1_002)).toBe(false);
+  });
+
+  it('leaves a closed breaker closed', () => {
+    const b = new CircuitBreaker({}, () => 0);
+    b.probeNow(5);
+    expect(b.state).toBe('closed');
+    expect(b.nextProbeAt()).toBeNull();
+  });
+});
