@@ -14,8 +14,8 @@ export interface DaemonOptions {
   init: Omit<EngineInit, 'role' | 'dataDir'>;
 }
 
-/** A heartbeat older than this means the engine is hung (a per-job deadline should have fired long before). */
-const HUNG_AFTER_MS = 5 * 60_000;
+/** No heartbeat for this long means the engine thread's event loop is stuck (requests time out on their own long before). */
+const HUNG_AFTER_MS = 60_000;
 /** A crash loop gives up after this many restarts in a row; the next hook starts a fresh worker. */
 const MAX_RESTARTS = 5;
 

@@ -74,7 +74,7 @@ export class Dispatcher {
   }
 
   /** One round: returns whether any job was taken. */
-  async runOnce(beat: () => unknown): Promise<boolean> {
+  async runOnce(): Promise<boolean> {
     this.config.urgent = this.pause !== null;
     if (!this.config.ready()) return false;
     const now = Date.now();
@@ -102,7 +102,6 @@ export class Dispatcher {
     const round = suspect ? [suspect] : urgent ? jobs.slice(0, Math.min(limit, BATCH)) : jobs;
     if (suspect) for (const other of jobs.filter((j) => j !== suspect)) await this.store.release(other);
     if (!suspect) for (const leftover of jobs.slice(round.length)) await this.store.release(leftover);
-    beat();
     await this.processRound(round);
     await this.persist();
     return true;

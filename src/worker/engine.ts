@@ -15,8 +15,6 @@ import { handleCommand, type CommandContext } from './commands';
 const POLL_MS = 1_000;
 
 export interface EngineHost {
-  /** Tells the supervisor we are alive; called at least every few seconds. */
-  beat(): void;
   elected(): void;
   /** Resolves when the supervisor asks us to stop. */
   stopRequested: Promise<void>;
@@ -69,16 +67,21 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   let lastActivity = Date.now();
   try {
     while (!stopping) {
-      host.beat();
-      const ingested = await ingestInbox(store, paths, {
-        interpret: (name, bytes) => interpretEvent(name, bytes, config),
-        onCommand: (_name, cmd) => handleCommand(cmd, commandContext),
-      });
+      // A large backlog is taken in slices so that dispatch is never starved by ingestion.
+      const ingested = await ingestInbox(
+        store,
+        paths,
+        {
+          interpret: (name, bytes) => interpretEvent(name, bytes, config),
+          onCommand: (_name, cmd) => handleCommand(cmd, commandContext),
+        },
+        { maxFiles: 2_000 },
+      );
       if (ingested.bad > 0) log.warn(`${ingested.bad} inbox file(s) were invalid and moved to ${paths.inboxBad}`);
       if (ingested.ingested + ingested.commands > 0) lastActivity = Date.now();
 
       await config.refresh();
-      const worked = await dispatcher.runOnce(() => stopping || host.beat());
+      const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
 
       status.update(snapshot(store, config, dispatcher, paths));

@@ -12,19 +12,16 @@ export function startEngineThread(): void {
   port.on('message', (msg: SupervisorMessage) => {
     if (msg.type === 'stop') requestStop();
   });
-  let lastBeat = 0;
+  // The heartbeat proves the thread's event loop turns: a stuck loop (a bug spinning the CPU) is what
+  // the supervisor restarts. A slow Plex is not a hang: every request has its own timeout.
+  const heartbeat = setInterval(() => send({ type: 'heartbeat' }), 1_000);
+  heartbeat.unref();
   runEngine(workerData as EngineInit, {
-    beat: () => {
-      const now = Date.now();
-      if (now - lastBeat >= 1_000) {
-        lastBeat = now;
-        send({ type: 'heartbeat' });
-      }
-    },
     elected: () => send({ type: 'elected' }),
     stopRequested,
   }).then(
     (reason) => {
+      clearInterval(heartbeat);
       send({ type: 'exit', reason });
       port.close();
     },
