@@ -10,7 +10,7 @@ import { qualityGate } from '../sync/gate';
 import { stateHash } from '../sync/state-hash';
 import { decide } from '../policy/backoff';
 import { CircuitBreaker } from '../policy/breaker';
-import { acquireAuthProbe, authPauseSchema, authProbeResult, pauseForAuth, type AuthPause } from '../policy/auth-pause';
+import { acquireAuthProbe, authPauseSchema, authProbeResult, pauseForAuth, resumeAuthPause, type AuthPause } from '../policy/auth-pause';
 import type { SyncError } from '../sync/errors';
 import { dlqSummaryLine } from './dlq-note';
 import type { Config } from './config';
@@ -62,7 +62,8 @@ export class Dispatcher {
       }
     }
     const pause = authPauseSchema.nullable().safeParse((await this.store.getMeta<unknown>('pause')) ?? null);
-    this.pause = pause.success ? pause.data : null;
+    // A probe that was out when the last worker died died with it.
+    this.pause = pause.success && pause.data ? resumeAuthPause(pause.data) : null;
     if (this.pause) this.log.warn(`the queue is paused: ${this.pause.reason}`);
   }
 
@@ -79,6 +80,7 @@ export class Dispatcher {
     if (!this.config.ready()) return false;
     const now = Date.now();
     let limit = BATCH;
+    const pauseBefore = this.pause;
     if (this.pause) {
       // Exactly one probe while paused: at once after the settings changed, else now and then.
       const probe = acquireAuthProbe(this.pause, now, this.config.fingerprint());
@@ -91,7 +93,9 @@ export class Dispatcher {
     }
     const jobs = await this.store.take(limit === 1 ? 1 : BULK_BATCH, now);
     if (jobs.length === 0) {
-      if (limit === 1 && !this.pause) this.breaker.releaseProbe(now);
+      // Nothing to probe with: give the probe slot back.
+      if (pauseBefore) this.pause = pauseBefore;
+      else if (limit === 1) this.breaker.releaseProbe(now);
       return false;
     }
     // A job that was in flight when a worker died runs alone: if it is what kills the worker, the
@@ -132,6 +136,7 @@ export class Dispatcher {
     } catch (err) {
       const error = toSyncError(err);
       this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
+      for (const job of jobs) this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: Date.now() });
       for (const job of jobs) await this.store.defer(job, Date.now() + STASH_RETRY_MS, error.message);
       this.totals.deferred += jobs.length;
       return;
@@ -291,6 +296,12 @@ export class Dispatcher {
       now,
       Math.random,
     );
+    if (this.pause && verdict.action !== 'pause') {
+      // The paused queue's probe failed for another reason: if Plex answered at all, the token works.
+      const answered = !['network', 'timeout', 'server', 'invalid_response', 'stash_unreachable'].includes(error.class);
+      this.pause = authProbeResult(this.pause, answered, answered ? undefined : error);
+      if (!this.pause) this.log.info('Plex accepted the token again; the queue resumes');
+    }
     const label = scene?.title ? `scene ${job.sceneId} "${scene.title}"` : `scene ${job.sceneId}`;
     const info = { class: error.class, message: error.message };
     switch (verdict.action) {
