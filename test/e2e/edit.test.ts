@@ -30,7 +30,9 @@ describe('a scene edited in Stash', () => {
     expect(hook.exitCode).toBe(0);
 
     const item = () => env!.plexItem('1');
+    // The rating and the poster go in their own requests after the edit: wait for the job to be recorded done.
     await env.waitFor(() => item().scalars.title === 'The New Title', 'the title to reach Plex');
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 1, 'the job to finish');
     const it = item();
     expect(it.scalars).toMatchObject({ title: 'The New Title', summary: 'A summary', originallyAvailableAt: '2023-02-03', year: 2023, studio: 'Studio Two' });
     expect(it.tags.Role.map((t) => t.tag)).toEqual(['Ann Example', 'Bea Example']);
