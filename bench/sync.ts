@@ -55,7 +55,7 @@ async function throughput(): Promise<void> {
 
 async function syncAll(): Promise<void> {
   const n = num('BENCH_SYNC_ALL_SCENES', 50_000);
-  const env = await startEnv({ scenes: n, settings: { skip_poster: true }, idleMs: 600_000 });
+  const env = await startEnv({ scenes: n, settings: { skip_poster: true }, idleMs: 600_000, killAfterMs: 3_600_000 });
   try {
     env.plex.clearLog();
     let t0 = performance.now();

@@ -107,7 +107,8 @@ function runEngineThread(
 ): Promise<EngineExit | 'crashed' | 'hung'> {
   return new Promise((resolve) => {
     const init: EngineInit = { ...opts.init, role: 'plexsync-engine', dataDir: paths.root };
-    const worker = new Worker(opts.entryFile, { workerData: init });
+    // A small young generation keeps the worker's peak memory down while it indexes a large library.
+    const worker = new Worker(opts.entryFile, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     onStart(worker);
     let lastBeat = Date.now();
     let result: EngineExit | 'crashed' | 'hung' | undefined;

@@ -33,6 +33,8 @@ export interface EnvOptions {
   env?: NodeJS.ProcessEnv;
   /** How long an idle worker stays (PLEXSYNC_IDLE_MS). Default 20 s. */
   idleMs?: number;
+  /** The host's safety net for one hook or task run (Stash has none). Default 2 min; benchmarks raise it. */
+  killAfterMs?: number;
 }
 
 export interface Env {
@@ -104,7 +106,7 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
     ...opts.env,
   };
   delete processEnv.PLEXSYNC_DATA_DIR;
-  const hostOpts = { env: processEnv, cwd: tmp, killAfterMs: 120_000 };
+  const hostOpts = { env: processEnv, cwd: tmp, killAfterMs: opts.killAfterMs ?? 120_000 };
   const manifest = loadManifest(yml);
   const taskName = (mode: string) => {
     const t = manifest.tasks.find((x) => x.defaultArgs?.mode === mode);
