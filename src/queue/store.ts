@@ -305,7 +305,10 @@ export class QueueStore {
       this.dropJob(job, ops);
     }
     this.sweepDone(now, ops);
-    await this.write(ops, true);
+    // Not fsynced: a process crash loses no LevelDB write (research §3.3), and after a power loss the job
+    // is still active on disk, so it merely runs again — the writes it made are idempotent. Everything
+    // that could lose an event (ingest, DLQ moves, retries) stays synced.
+    await this.write(ops, false);
   }
 
   /** A failed attempt: run again at `at`, consuming one attempt. */
