@@ -150,7 +150,7 @@ const health: TaskMode = async (env) => {
   const { settings, warnings } = await settingsFor(env);
   for (const w of warnings) env.log.warn(w);
   const paths = dataPaths(env.dataDir);
-  const plex = new PlexService(plexServiceOptions(settings, paths, (m) => env.log.debug(m)));
+  const plex = new PlexService(plexServiceOptions(settings, paths, env.log));
   env.log.addSecret(settings.plexToken);
   const h = await plex.health();
   if (h.problem) {

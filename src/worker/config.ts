@@ -108,7 +108,7 @@ export class Config {
     this.plexKey = key;
     const paths = dataPaths(this.init.dataDir);
     void this.plexService?.close();
-    this.plexService = new PlexService(plexServiceOptions(s, paths, (msg) => this.log.info(msg)));
+    this.plexService = new PlexService(plexServiceOptions(s, paths, this.log));
   }
 
   private setProblem(problem: string | undefined): void {
@@ -203,7 +203,11 @@ export class Config {
 }
 
 /** The Plex service a set of settings describes (the worker's, and the Health task's). */
-export function plexServiceOptions(s: Settings, paths: DataPaths, log: (msg: string) => void): ConstructorParameters<typeof PlexService>[0] {
+export function plexServiceOptions(
+  s: Settings,
+  paths: DataPaths,
+  log: Pick<Logger, 'debug' | 'info' | 'warn'>,
+): ConstructorParameters<typeof PlexService>[0] {
   return {
     url: s.plexUrl,
     token: s.plexToken,
@@ -216,7 +220,7 @@ export function plexServiceOptions(s: Settings, paths: DataPaths, log: (msg: str
     readTimeoutMs: s.plexRequestTimeoutMs,
     tlsInsecure: s.plexTlsInsecure,
     ...(s.plexCaFile ? { caFile: s.plexCaFile } : {}),
-    log,
+    log: (level, msg) => log[level](msg),
   };
 }
 
