@@ -20,7 +20,7 @@ import { toSyncError } from './errors';
 /** Jobs taken per round: their scenes are hydrated in one Stash query and their items read in one Plex request. */
 const BATCH = 8;
 /** Bulk syncs mostly find nothing changed: larger rounds amortise the Stash query. */
-const BULK_BATCH = 50;
+const BULK_BATCH = 200;
 /** While Stash itself cannot be reached, jobs wait this long without losing an attempt. */
 const STASH_RETRY_MS = 30_000;
 
@@ -143,7 +143,12 @@ export class Dispatcher {
     }
 
     const pending: { job: Job; scene: StashScene; desired: DesiredItem; fillOnly: boolean; hash: string; record?: SyncRecord; refs: PlexItemRef[] }[] = [];
-    for (const job of jobs) {
+    // Frozen, so the state hash can cache the options' encoding for the whole round.
+    const options = Object.freeze(this.config.mapOptions());
+    const records = await Promise.all(jobs.map((j) => this.store.getSyncRecord(j.sceneId)));
+    // Completions of unchanged scenes are not awaited one by one: the store commits them as one group.
+    const unchanged: Promise<void>[] = [];
+    for (const [i, job] of jobs.entries()) {
       const scene = scenes.get(job.sceneId);
       if (!scene) {
         await this.store.removeScene(job.sceneId);
@@ -152,13 +157,12 @@ export class Dispatcher {
         continue;
       }
       try {
-        const options = this.config.mapOptions();
         const gate = qualityGate(scene, mapScene(scene, options), { preservePlexEdits: this.config.fillEmptyOnly() });
         const desired = gate.item;
-        const record = await this.store.getSyncRecord(job.sceneId);
+        const record = records[i];
         const hash = stateHash(desired, options, { fillOnly: gate.fillOnly, poster: this.posterKey(scene) });
         if (!job.force && record && record.stateHash === hash) {
-          await this.succeed(job, 'unchanged since the last sync; nothing sent to Plex');
+          unchanged.push(this.succeed(job, 'unchanged since the last sync; nothing sent to Plex', undefined, false));
           this.totals.unchanged += 1;
           continue;
         }
@@ -169,6 +173,7 @@ export class Dispatcher {
         await this.fail(job, toSyncError(err), scene);
       }
     }
+    await Promise.all(unchanged);
     mark('matched');
     if (pending.length === 0) return;
 
@@ -259,12 +264,20 @@ export class Dispatcher {
     throw lastError ?? Object.assign(new Error(`no Plex item has the file ${scene.files[0]!.path}`), { syncClass: 'not_found' });
   }
 
-  private async succeed(job: Job, summary: string, record?: SyncRecord): Promise<void> {
+  /** `touchedPlex`: Plex answered this job, so it proves Plex healthy (an unchanged scene proves nothing). */
+  private async succeed(job: Job, summary: string, record?: SyncRecord, touchedPlex = true): Promise<void> {
     await this.store.complete(job, record ? { summary, record } : { summary });
-    this.breaker.recordSuccess(Date.now());
-    if (this.pause) {
-      this.log.info(`Plex accepted the token again; the queue resumes (paused since ${new Date(this.pause.since).toISOString()})`);
-      this.pause = authProbeResult(this.pause, true);
+    const now = Date.now();
+    if (!touchedPlex) {
+      // A probe that never reached Plex: the next job probes instead.
+      this.breaker.releaseProbe(now);
+      if (this.pause?.probeInFlight) this.pause = { ...this.pause, probeInFlight: false };
+    } else {
+      this.breaker.recordSuccess(now);
+      if (this.pause) {
+        this.log.info(`Plex accepted the token again; the queue resumes (paused since ${new Date(this.pause.since).toISOString()})`);
+        this.pause = authProbeResult(this.pause, true);
+      }
     }
     this.completedSinceDlqNote += 1;
     if (this.completedSinceDlqNote >= 50) {

@@ -141,6 +141,7 @@ describe('hook input the worker cannot use', () => {
     await env.waitFor(() => fs.existsSync(bad) && fs.readdirSync(bad).some((n) => n.endsWith('.reason')), 'the event to be moved to bad/');
     const reason = fs.readFileSync(path.join(bad, fs.readdirSync(bad).find((n) => n.endsWith('.reason'))!), 'utf8');
     expect(reason).toMatch(/JSON/);
+    await env.waitFor(() => !!env!.status().counts, 'the status file');
     const c = env.status().counts;
     expect(c.ready + c.delayed + c.active + c.done + c.dlq).toBe(0);
   });
