@@ -7,7 +7,7 @@
  *    run with nothing changed (time; it must send no Plex write).
  * 3. The worker's peak RSS (VmHWM) while it indexes a 100,000-item Plex library and syncs.
  *
- * Sizes: BENCH_THROUGHPUT_SCENES (300), BENCH_SYNC_ALL_SCENES (50000), BENCH_LIBRARY_ITEMS (100000).
+ * Sizes: BENCH_THROUGHPUT_SCENES (1000), BENCH_SYNC_ALL_SCENES (50000), BENCH_LIBRARY_ITEMS (100000).
  */
 import fs from 'node:fs';
 import { makeScene, PLEX_ROOT, sceneFile, startEnv, type Env } from '../test/e2e/env';
@@ -26,7 +26,7 @@ function peakRss(pid: number | undefined): number {
 }
 
 async function throughput(): Promise<void> {
-  const n = num('BENCH_THROUGHPUT_SCENES', 300);
+  const n = num('BENCH_THROUGHPUT_SCENES', 1000);
   const latencyMs = 5;
   const env = await startEnv({ scenes: n, plex: { latencyMs }, settings: { skip_poster: true }, idleMs: 120_000 });
   try {
