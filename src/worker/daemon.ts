@@ -24,9 +24,9 @@ const MAX_RESTARTS = 5;
  * the work. Opening the LevelDB store is the election (ARCHITECTURE.md point 2): the engine reports
  * `locked` when another worker holds it, and this process then exits at once.
  *
- * Exit rule: when the engine has closed the store (idle or stopped), the pid file goes first and the
- * inbox is looked at once more; anything that arrived meanwhile starts the engine again, so no event
- * is stranded between this worker leaving and a hook deciding whether to start a new one.
+ * Exit rule (the engine applies it with closeAndRecheck): the store is closed, the pid file goes, and
+ * the inbox is looked at once more; anything that arrived meanwhile starts the engine again (`reopen`),
+ * so no event is stranded between this worker leaving and a hook deciding whether to start a new one.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const paths = dataPaths(opts.dataDir);
@@ -86,14 +86,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       continue;
     }
     restarts = 0;
-    // idle or stopped: the store is closed. Pid file first, then one more look at the inbox.
+    // The engine has closed the store; on `reopen` it found events that came in while it was leaving.
     removePidFile(paths.pidFile);
     elected = false;
-    if (!stopping && inboxHasFiles(paths)) {
-      log.info('events arrived while exiting; staying on');
-      continue;
-    }
-    log.info(outcome === 'idle' ? 'idle: exiting until the next event' : 'stopped');
+    if (outcome === 'reopen' && !stopping) continue;
+    log.info(outcome === 'stopped' ? 'stopped' : 'idle: exiting until the next event');
     return 0;
   }
 }
@@ -132,12 +129,4 @@ function runEngineThread(
       resolve(result ?? (code === 0 ? 'stopped' : 'crashed'));
     });
   });
-}
-
-function inboxHasFiles(paths: DataPaths): boolean {
-  try {
-    return fs.readdirSync(paths.inboxNew).some((n) => n.endsWith('.event') || n.endsWith('.cmd'));
-  } catch {
-    return false;
-  }
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { dataPaths, type DataPaths } from '../paths';
-import { QueueStore, StoreLockedError } from '../queue';
+import { closeAndRecheck, QueueStore, StoreLockedError } from '../queue';
 import { ingestInbox } from '../inbox/ingest';
 import { StatusWriter, statusSnapshot } from '../status';
 import { fileLogger, type Logger } from './filelog';
+import { removePidFile } from './pidfile';
 import { dlqSummaryLine } from './dlq-note';
 import type { EngineExit, EngineInit } from './messages';
 import { Config } from './config';
@@ -106,13 +107,23 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
     watcher?.close();
   }
 
-  async function closeAndLeave(reason: EngineExit): Promise<EngineExit> {
+  async function closeAndLeave(reason: 'idle' | 'stopped'): Promise<EngineExit> {
     await dispatcher.shutdown();
     status.update({ ...snapshot(store, config, dispatcher, paths), worker: null });
     await status.flush();
-    await store.close();
-    log.info(reason === 'idle' ? 'store closed (idle)' : 'store closed (stop requested)');
-    return reason;
+    if (reason === 'stopped') {
+      await store.close();
+      log.info('store closed (stop requested)');
+      return 'stopped';
+    }
+    // The exit rule (ARCHITECTURE.md point 2): close, drop the pid file, look at the inbox once more.
+    const { pending } = await closeAndRecheck(store, paths, { beforeRecheck: () => removePidFile(paths.pidFile) });
+    if (pending > 0) {
+      log.info(`${pending} event(s) arrived while leaving; staying on`);
+      return 'reopen';
+    }
+    log.info('store closed (idle)');
+    return 'idle';
   }
 }
 

@@ -12,7 +12,8 @@ export interface EngineInit {
   settingsOverride?: Record<string, unknown>;
 }
 
-export type EngineExit = 'locked' | 'idle' | 'stopped';
+/** `reopen`: it was leaving idle, but events arrived while it closed the store (see closeAndRecheck). */
+export type EngineExit = 'locked' | 'idle' | 'reopen' | 'stopped';
 
 export type EngineMessage = { type: 'elected' } | { type: 'heartbeat' } | { type: 'exit'; reason: EngineExit };
 
