@@ -5,12 +5,12 @@ import { readStdin } from './stdin';
 import { clientOptionsFromConnection, StashClient } from '../stash/graphql';
 import type { ServerConnection } from '../stash/input';
 
-async function logSwitches(connection: ServerConnection): Promise<{ debug: boolean; obfuscatePaths: boolean }> {
+/** The settings saved in Stash, read once per task; undefined when Stash cannot answer (the task then says why). */
+async function savedSettings(connection: ServerConnection): Promise<Record<string, unknown> | undefined> {
   try {
-    const raw = await new StashClient({ ...clientOptionsFromConnection(connection), timeoutMs: 5_000 }).fetchPluginSettings();
-    return { debug: raw.debug === true, obfuscatePaths: raw.obfuscate_paths === true };
+    return await new StashClient({ ...clientOptionsFromConnection(connection), timeoutMs: 5_000 }).fetchPluginSettings();
   } catch {
-    return { debug: false, obfuscatePaths: false };
+    return undefined;
   }
 }
 
@@ -32,7 +32,8 @@ export async function runTaskCommand(ctx: { dataDir: string; entryFile: string }
       return undefined;
     }
     // The debug and obfuscate_paths settings shape this task's log; a Stash that cannot answer yet leaves the defaults.
-    const switches = await logSwitches(input.connection);
+    const saved = await savedSettings(input.connection);
+    const switches = { debug: saved?.debug === true, obfuscatePaths: saved?.obfuscate_paths === true };
     if (switches.debug || switches.obfuscatePaths) {
       restoreConsole();
       log = createStashLogger(switches);
@@ -47,7 +48,7 @@ export async function runTaskCommand(ctx: { dataDir: string; entryFile: string }
       return undefined;
     }
     try {
-      const outcome = await run({ dataDir: ctx.dataDir, entryFile: ctx.entryFile, connection: input.connection, log }, input.args);
+      const outcome = await run({ dataDir: ctx.dataDir, entryFile: ctx.entryFile, connection: input.connection, log, savedSettings: saved }, input.args);
       log.progress(1);
       (outcome.error ? log.error : log.info)(outcome.summary);
       log.info(JSON.stringify({ task: mode, ok: !outcome.error, ...outcome.data }));

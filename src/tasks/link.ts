@@ -7,13 +7,15 @@ import type { ServerConnection } from '../stash/input';
 import type { StashLogger } from '../stash/log';
 import type { CommandBody, CommandResult } from '../worker/commands';
 import { ensureWorker } from '../worker/spawn';
-import { readStatusFile } from './status';
+import { readWorkerStatus } from './status';
 
 export interface TaskEnv {
   dataDir: string;
   entryFile: string;
   connection: ServerConnection;
   log: StashLogger;
+  /** PlexSync's settings as saved in Stash, when the task could read them at its start. */
+  savedSettings?: Record<string, unknown>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,9 +74,8 @@ export async function followQueue(env: TaskEnv, opts: { from?: number; to?: numb
   let lastLog = 0;
   for (;;) {
     await sleep(250);
-    const s = readStatusFile(env.dataDir);
-    const fresh = s?.worker && s.worker.heartbeatAt >= started;
-    if (!s?.counts || !fresh) {
+    const s = await readWorkerStatus(env.dataDir);
+    if (!s || s.heartbeatAt < started) {
       if (Date.now() - started > 60_000) return { remaining: -1, delayed: 0, dlq: 0, stoppedBecause: 'the worker did not report any status within a minute' };
       continue;
     }

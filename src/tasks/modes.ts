@@ -24,8 +24,7 @@ function stashClient(env: TaskEnv, apiKey?: string): StashClient {
 }
 
 async function settingsFor(env: TaskEnv) {
-  const raw = await stashClient(env).fetchPluginSettings();
-  return loadSettings(raw);
+  return loadSettings(env.savedSettings ?? (await stashClient(env).fetchPluginSettings()));
 }
 
 function describeFollow(f: FollowOutcome): string {
@@ -45,7 +44,7 @@ const processQueue: TaskMode = async (env) => {
 const processDlq: TaskMode = async (env, args) => {
   const raw = args.class ?? args.error_class;
   const errorClass = typeof raw === 'string' && raw ? raw : undefined;
-  const before = readStatusSnapshot(env.dataDir).snapshot.counts?.dlq ?? 0;
+  const before = (await readStatusSnapshot(env.dataDir)).snapshot.counts?.dlq ?? 0;
   const r = await sendCommand(env, { name: 'redrive', ...(errorClass ? { errorClass } : {}) });
   const requeued = Number(r.data?.requeued ?? 0);
   env.log.info(`${r.message}${errorClass ? ` (error class ${errorClass})` : ''}`);
@@ -58,7 +57,7 @@ const processDlq: TaskMode = async (env, args) => {
 };
 
 const status: TaskMode = async (env) => {
-  const view = readStatusSnapshot(env.dataDir);
+  const view = await readStatusSnapshot(env.dataDir);
   // The first line is the summary, which the task runner logs last.
   for (const line of view.lines.slice(1)) env.log.info(line);
   const s = view.snapshot;
@@ -178,7 +177,7 @@ const health: TaskMode = async (env) => {
   if (notFound.length > withFiles.length / 2 && settings.pathMap.length === 0) {
     env.log.warn('most files were not found: if Plex sees your media under another path than Stash does (Docker), set path_map, e.g. /data=>/media');
   }
-  for (const l of readStatusSnapshot(env.dataDir).lines) env.log.info(l);
+  for (const l of (await readStatusSnapshot(env.dataDir)).lines) env.log.info(l);
   return {
     summary: `Health: Plex OK; ${line}`,
     data: { plex: true, sampled: withFiles.length, found, notFound: notFound.length, examples },

@@ -109,7 +109,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
 
   async function closeAndLeave(reason: 'idle' | 'stopped'): Promise<EngineExit> {
     await dispatcher.shutdown();
-    status.update({ ...snapshot(store, config, dispatcher, paths), worker: null });
+    status.update({ ...snapshot(store, config, dispatcher, paths), exiting: true });
     await status.flush();
     if (reason === 'stopped') {
       await store.close();
@@ -137,7 +137,6 @@ async function startupReport(store: QueueStore, config: Config, log: Logger): Pr
 function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths) {
   return statusSnapshot(store, {
     version: 1,
-    worker: { pid: process.pid, heartbeatAt: Date.now() },
     dlqExamples: store.dlqList({ limit: 5 }),
     config: config.describe(),
     ...dispatcher.describe(),
