@@ -20,6 +20,24 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  */
 export const PREBUILDS = ['linux-x64', 'linux-arm64', 'linux-arm', 'darwin-x64+arm64', 'win32-x64'];
 
+/**
+ * zod's `z` namespace re-exports every message locale (about 260 KB of the bundle); PlexSync speaks
+ * English only, so the locale index resolves to English alone.
+ */
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]locales[\\/]index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 /** The esbuild options for a Node entry; the dist test bundles its probe with the same ones. */
 export function bundleOptions(entry, outfile, version = packageVersion()) {
   return {
@@ -35,6 +53,7 @@ export function bundleOptions(entry, outfile, version = packageVersion()) {
     logLevel: 'error',
     // src/main.ts reports it (`--version`, status).
     define: { PLEXSYNC_VERSION: JSON.stringify(version) },
+    plugins: [englishOnly],
   };
 }
 

@@ -10,9 +10,9 @@ import { parseInboxFileName } from './names';
 export const CommandFileSchema = z.object({
   id: z.string().min(1),
   cmd: z.string().min(1),
-  args: z.record(z.unknown()),
+  args: z.record(z.string(), z.unknown()),
   at: z.number(),
-  connection: z.record(z.unknown()).optional(),
+  connection: z.record(z.string(), z.unknown()).optional(),
 });
 export type CommandFile = z.infer<typeof CommandFileSchema>;
 

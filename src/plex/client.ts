@@ -50,7 +50,7 @@ export interface RawResponse {
 
 const PRODUCT_VERSION = '0.1.0';
 
-/** Limits requests in flight; FIFO so no caller starves. */
+/** Limits the requests handed to axios; FIFO so no caller starves. */
 class Gate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -98,6 +98,8 @@ export class PlexClient {
   private readonly httpAgent: http.Agent;
   private httpsAgent: https.Agent | undefined;
   private clientId: Promise<string> | undefined;
+  /** The headers every request carries, built once the client identifier is known. */
+  private fixedHeaders: Record<string, string> | undefined;
   private readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   /** The in-flight limit: batch writers split their work into this many lanes. */
@@ -124,16 +126,22 @@ export class PlexClient {
     this.token = opts.token.trim();
     this.baseUrl = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
-    this.gate = new Gate(this.maxInFlight);
+    // The agents' maxSockets is what limits requests on the wire. The gate lets as many more wait
+    // inside the agent, fully prepared, so each is written the moment a connection frees instead
+    // of after axios has built it: the connections stay busy while this thread does other work.
+    this.gate = new Gate(this.maxInFlight * 2);
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
     this.readTimeoutMs = opts.readTimeoutMs ?? 30_000;
     const maxSockets = Math.max(1, opts.maxInFlight ?? 2);
     this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxSockets }), this.connectTimeoutMs);
     this.http = axios.create({
+      adapter: 'http',
       httpAgent: this.httpAgent,
       proxy: false,
       maxRedirects: 0,
       responseType: 'arraybuffer',
+      // Bodies are Buffers (or none) both ways: axios's own conversions would only cost time.
+      transformRequest: [(d: unknown) => d],
       transformResponse: [(d: unknown) => d],
       validateStatus: () => true,
       maxBodyLength: Infinity,
@@ -193,7 +201,7 @@ export class PlexClient {
   }
 
   private async headers(extra: Record<string, string> | undefined): Promise<Record<string, string>> {
-    return {
+    this.fixedHeaders ??= {
       Accept: 'application/json',
       'X-Plex-Token': this.token,
       'X-Plex-Client-Identifier': await this.identifier(),
@@ -203,8 +211,8 @@ export class PlexClient {
       'X-Plex-Platform-Version': process.versions.node,
       'X-Plex-Device': os.platform(),
       'X-Plex-Device-Name': 'PlexSync',
-      ...extra,
     };
+    return { ...this.fixedHeaders, ...extra };
   }
 
   /** Removes the token from any text that might reach a log or an error. */
@@ -260,7 +268,7 @@ export class PlexClient {
   }
 
   /** GET and validate JSON against `schema`. */
-  async getJson<S extends z.ZodTypeAny>(urlPath: string, schema: S, o: RequestOptions): Promise<z.output<S>> {
+  async getJson<S extends z.ZodType>(urlPath: string, schema: S, o: RequestOptions): Promise<z.output<S>> {
     const res = await this.request('GET', urlPath, o);
     return parseBody(res, schema, o.what);
   }
@@ -287,7 +295,7 @@ export class PlexClient {
  * Error bodies and some success bodies are HTML, XML or text whatever Accept says
  * (reference/plex-api.md §1 "JSON", §7): never JSON.parse blindly.
  */
-export function parseBody<S extends z.ZodTypeAny>(res: RawResponse, schema: S, what: string): z.output<S> {
+export function parseBody<S extends z.ZodType>(res: RawResponse, schema: S, what: string): z.output<S> {
   const text = res.body.toString('utf8');
   const trimmed = text.trimStart();
   if (!trimmed) {

@@ -5,13 +5,17 @@ import { z } from 'zod';
  * "Quirks of JSON responses"), so every list defaults to []; ratingKey may arrive as a number
  * and booleans as 0/1/"1", so both are coerced. Unknown keys are dropped.
  */
-const list = <T extends z.ZodTypeAny>(item: T) =>
+const list = <T extends z.ZodType>(item: T) =>
   z
     .array(item)
     .nullish()
     .transform((v) => (v ?? []) as z.infer<T>[]);
 
+// Union members are ordered by what Plex sends, so the first one usually matches: a failed
+// member costs an issue object, which made these reads several times slower.
 const key = z.union([z.string(), z.number()]).transform((v) => String(v));
+/** librarySectionID arrives as a number. */
+const numericKey = z.union([z.number(), z.string()]).transform((v) => String(v));
 const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)]).transform((v) => Number(v));
 const bool = z
   .union([z.boolean(), z.number(), z.string()])
@@ -53,7 +57,7 @@ export const itemSchema = z.object({
   userRating: num.optional(),
   addedAt: num.optional(),
   updatedAt: num.optional(),
-  librarySectionID: key.optional(),
+  librarySectionID: numericKey.optional(),
   thumb: z.string().optional(),
   art: z.string().optional(),
   Media: list(mediaSchema),
@@ -83,12 +87,12 @@ export const listItemSchema = z.object({
 export type PlexListItemJson = z.infer<typeof listItemSchema>;
 
 /** Every response is `{ MediaContainer: {...} }`; the schemas unwrap it. */
-function container<T extends z.ZodTypeAny>(inner: T) {
-  return z.object({ MediaContainer: inner }).transform((v) => v.MediaContainer as z.output<T>);
+function container<T extends z.ZodType>(inner: T) {
+  return z.object({ MediaContainer: inner }).transform((v) => (v as { MediaContainer: z.output<T> }).MediaContainer);
 }
 
 export const metadataResponse = container(z.object({
-  librarySectionID: key.optional(),
+  librarySectionID: numericKey.optional(),
   Metadata: list(itemSchema),
 }));
 
@@ -96,7 +100,7 @@ export const listResponse = container(z.object({
   size: num.optional(),
   totalSize: num.optional(),
   offset: num.optional(),
-  librarySectionID: key.optional(),
+  librarySectionID: numericKey.optional(),
   Metadata: z.array(listItemSchema).nullish(),
 }));
 

@@ -90,11 +90,12 @@ export class PlexWriter {
 
   /**
    * Per-entry results: one item's failure never fails the others. The entries are split into
-   * one lane per allowed in-flight request, each lane reading, writing and verifying on its own,
-   * so one lane's batch GET overlaps another's PUTs instead of leaving a connection idle.
+   * lanes (of at least 8), each reading, writing and verifying on its own. There are twice as many
+   * lanes as connections: while one lane parses its batch GET or plans its edits, the others keep
+   * both connections busy (the client's gate still allows only maxInFlight on the wire).
    */
   async applyDesiredBatch(entries: readonly ApplyEntry[]): Promise<(ApplyResult | PlexError)[]> {
-    const lanes = Math.max(1, Math.min(this.client.maxInFlight, Math.floor(entries.length / 4) || 1));
+    const lanes = Math.max(1, Math.min(2 * this.client.maxInFlight, Math.floor(entries.length / 8) || 1));
     if (lanes === 1) return this.applyLane(entries);
     const size = Math.ceil(entries.length / lanes);
     const parts: ApplyEntry[][] = [];

@@ -435,12 +435,20 @@ export class QueueStore {
   // ---------------------------------------------------------------- records
 
   async getSyncRecord(sceneId: string): Promise<SyncRecord | undefined> {
+    const [record] = await this.getSyncRecords([sceneId]);
+    return record;
+  }
+
+  /** Several scenes' records in one read (a round's worth), in the order asked. */
+  async getSyncRecords(sceneIds: readonly string[]): Promise<(SyncRecord | undefined)[]> {
     this.usable();
-    const raw = await this.db.get(K.recKey(sceneId));
-    if (raw === undefined) return undefined;
-    const parsed = SyncRecordSchema.safeParse(safeJson(raw));
-    // A record that no longer validates only costs a full re-sync of that scene.
-    return parsed.success ? parsed.data : undefined;
+    const raws = await this.db.getMany(sceneIds.map((id) => K.recKey(id)));
+    return raws.map((raw) => {
+      if (raw === undefined) return undefined;
+      const parsed = SyncRecordSchema.safeParse(safeJson(raw));
+      // A record that no longer validates only costs a full re-sync of that scene.
+      return parsed.success ? parsed.data : undefined;
+    });
   }
 
   async putSyncRecord(sceneId: string, record: SyncRecord): Promise<void> {

@@ -231,7 +231,7 @@ export class StashClient {
     return env.data.data as T;
   }
 
-  private parse<S extends z.ZodTypeAny>(schema: S, data: unknown, what: string): z.output<S> {
+  private parse<S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> {
     const r = schema.safeParse(data);
     if (!r.success) {
       const issue = r.error.issues[0];
@@ -243,7 +243,7 @@ export class StashClient {
   /** PlexSync's saved settings: `{}` when the user never saved any (§5). */
   async fetchPluginSettings(): Promise<Record<string, unknown>> {
     const data = await this.request(SETTINGS_QUERY);
-    const parsed = this.parse(z.object({ configuration: z.object({ plugins: z.record(z.unknown()).nullish() }) }), data, 'the plugin settings');
+    const parsed = this.parse(z.object({ configuration: z.object({ plugins: z.record(z.string(), z.unknown()).nullish() }) }), data, 'the plugin settings');
     const mine = parsed.configuration.plugins?.[PLUGIN_ID];
     return mine && typeof mine === 'object' && !Array.isArray(mine) ? (mine as Record<string, unknown>) : {};
   }

@@ -64,7 +64,7 @@ export function stashBaseUrl(conn: Pick<ServerConnection, 'scheme' | 'host' | 'p
 // that the decision code (src/stash/hooks.ts) and the worker get one typed value.
 
 const idSchema = z.union([z.string().min(1), z.number().int().nonnegative().transform(String)]);
-const objectInput = z.record(z.unknown());
+const objectInput = z.record(z.string(), z.unknown());
 
 const hookContextSchema = z.object({
   // `id` is an int with omitempty: absent when 0 (§2.2).
@@ -153,7 +153,7 @@ function classifyHook(ctx: z.infer<typeof hookContextSchema>): HookEvent {
 // ---------------------------------------------------------------------------------------------
 
 const argsSchema = z
-  .record(z.unknown())
+  .record(z.string(), z.unknown())
   .nullish()
   .transform((a) => a ?? {});
 

@@ -140,7 +140,7 @@ export interface LoadedSettings {
   warnings: string[];
 }
 
-const rawSchema = z.record(z.unknown());
+const rawSchema = z.record(z.string(), z.unknown());
 
 // Booleans arrive as JSON bools from the UI; configurePlugin callers may send strings.
 function readBoolean(raw: Record<string, unknown>, key: string, warnings: string[]): boolean {

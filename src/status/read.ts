@@ -5,7 +5,7 @@ import type { StatusSnapshot } from './snapshot';
 const StatusSchema = z
   .object({
     counts: z.object({ ready: z.number(), delayed: z.number(), active: z.number(), dlq: z.number(), done: z.number() }),
-    dlqByClass: z.record(z.number()),
+    dlqByClass: z.record(z.string(), z.number()),
     oldestWaiting: z
       .object({ jobId: z.string(), sceneId: z.string(), state: z.enum(['ready', 'delayed']), since: z.number() })
       .optional(),

@@ -24,6 +24,27 @@ const BULK_BATCH = 200;
 /** While Stash itself cannot be reached, jobs wait this long without losing an attempt. */
 const STASH_RETRY_MS = 30_000;
 
+/** A job ready for Plex: its scene, the state to write and the items to write it to. */
+interface Pending {
+  job: Job;
+  scene: StashScene;
+  desired: DesiredItem;
+  fillOnly: boolean;
+  hash: string;
+  record?: SyncRecord;
+  refs: PlexItemRef[];
+}
+
+/** A round read from Stash and matched: what is left to write to Plex, and what the preparation took. */
+interface Prepared {
+  size: number;
+  pending: Pending[];
+  stashMs: number;
+  matchMs: number;
+  /** Set when Stash could not be read: the round's jobs were deferred. */
+  stashError?: SyncError;
+}
+
 export interface RecentError {
   sceneId: string;
   class: string;
@@ -45,6 +66,8 @@ export class Dispatcher {
   private savedBreakerVersion = -1;
   /** ratingKey → the scene last written to it, to report two scenes fighting over one Plex item. */
   private readonly claims = new Map<string, string>();
+  /** The next bulk round, taken and prepared while the current one is written to Plex. */
+  private ahead: Promise<Prepared | null> | undefined;
 
   constructor(
     private readonly store: QueueStore,
@@ -77,7 +100,20 @@ export class Dispatcher {
   /** One round: returns whether any job was taken. */
   async runOnce(): Promise<boolean> {
     this.config.urgent = this.pause !== null;
-    if (!this.config.ready()) return false;
+    if (!this.config.ready()) {
+      await this.dropAhead();
+      return false;
+    }
+    if (this.ahead) {
+      const ahead = this.ahead;
+      this.ahead = undefined;
+      const round = await ahead;
+      if (round && this.canContinue()) {
+        await this.write(round, true);
+        return true;
+      }
+      if (round) await this.releaseAll(round.pending.map((p) => p.job));
+    }
     const now = Date.now();
     let limit = BATCH;
     const pauseBefore = this.pause;
@@ -104,48 +140,87 @@ export class Dispatcher {
     // Hook-driven work goes in small rounds so an edit is never stuck behind a long bulk round.
     const urgent = jobs.some((j) => j.priority < 2);
     const round = suspect ? [suspect] : urgent ? jobs.slice(0, Math.min(limit, BATCH)) : jobs;
-    if (suspect) for (const other of jobs.filter((j) => j !== suspect)) await this.store.release(other);
-    if (!suspect) for (const leftover of jobs.slice(round.length)) await this.store.release(leftover);
-    await this.processRound(round);
-    await this.persist();
+    await this.releaseAll(jobs.filter((j) => !round.includes(j)));
+    const bulk = !suspect && !urgent && limit > 1;
+    await this.write(await this.prepare(round), bulk);
     return true;
   }
 
-  private async processRound(jobs: Job[]): Promise<void> {
-    const t0 = Date.now();
-    const stages: string[] = [];
-    const mark = (name: string) => stages.push(`${name} ${Date.now() - t0} ms`);
-    try {
-      await this.runRound(jobs, mark);
-    } finally {
-      const total = Date.now() - t0;
-      // Per-stage timing: always in debug mode, and for any slow round.
-      const line = `round of ${jobs.length} job(s) took ${total} ms (${stages.join(', ')})`;
-      if (total > 5_000) this.log.info(line);
-      else this.log.debug(line);
+  /**
+   * Writes a prepared round to Plex and records the outcomes. For a bulk round the next one is
+   * taken, read from Stash and matched meanwhile, so Plex's connections are not idle between rounds.
+   */
+  private async write(round: Prepared, bulk: boolean): Promise<void> {
+    if (bulk && !round.stashError && this.canContinue()) {
+      this.ahead = this.prefetch();
+      // Awaited by the next runOnce or by dropAhead; this only keeps a failure from counting as unhandled.
+      this.ahead.catch(() => undefined);
     }
+    const t0 = Date.now();
+    if (round.pending.length) await this.apply(round.pending);
+    await this.persist();
+    const plexMs = Date.now() - t0;
+    const total = round.stashMs + round.matchMs + plexMs;
+    // Per-stage timing: always in debug mode, and for any slow round.
+    const line = `round of ${round.size} job(s): Stash ${round.stashMs} ms, matching ${round.matchMs} ms, Plex and records ${plexMs} ms${bulk ? ' (the next round was prepared meanwhile)' : ''}`;
+    if (total > 5_000) this.log.info(line);
+    else this.log.debug(line);
   }
 
-  private async runRound(jobs: Job[], mark: (stage: string) => void): Promise<void> {
-    const stash = this.config.stash();
+  /** Takes the next bulk round and prepares it; hook-driven work and suspects are left to runOnce's own rules. */
+  private async prefetch(): Promise<Prepared | null> {
+    const jobs = await this.store.take(BULK_BATCH, Date.now());
+    if (jobs.length === 0) return null;
+    if (jobs.some((j) => j.crashCount > 0 || j.priority < 2)) {
+      await this.releaseAll(jobs);
+      return null;
+    }
+    return this.prepare(jobs);
+  }
+
+  /** Puts a round prepared ahead back in the queue untouched (stop, Clear Queue, settings gone). */
+  async dropAhead(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const round = ahead ? await ahead.catch(() => null) : null;
+    if (round) await this.releaseAll(round.pending.map((p) => p.job));
+  }
+
+  private async releaseAll(jobs: Job[]): Promise<void> {
+    // Not one by one: the store commits concurrent writes together.
+    await Promise.all(jobs.map((j) => this.store.release(j)));
+  }
+
+  /** Whether Plex may be written to without a probe: the breaker is closed and the queue not paused. */
+  private canContinue(): boolean {
+    return !this.pause && this.breaker.state === 'closed';
+  }
+
+  /** Hydrates the jobs' scenes in one query, maps and gates them, completes the unchanged ones and finds the Plex items of the rest. */
+  private async prepare(jobs: Job[]): Promise<Prepared> {
+    const t0 = Date.now();
     let scenes: Map<string, StashScene>;
     try {
-      const found = await stash.findScenesByIds([...new Set(jobs.map((j) => j.sceneId))]);
+      const found = await this.config.stash().findScenesByIds([...new Set(jobs.map((j) => j.sceneId))]);
       scenes = new Map(found.map((s) => [s.id, s]));
-      mark('hydrated');
     } catch (err) {
       const error = toSyncError(err);
       this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
       for (const job of jobs) this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: Date.now() });
       for (const job of jobs) await this.store.defer(job, Date.now() + STASH_RETRY_MS, error.message);
       this.totals.deferred += jobs.length;
-      return;
+      return { size: jobs.length, pending: [], stashMs: Date.now() - t0, matchMs: 0, stashError: error };
     }
+    const t1 = Date.now();
+    const pending = await this.match(jobs, scenes);
+    return { size: jobs.length, pending, stashMs: t1 - t0, matchMs: Date.now() - t1 };
+  }
 
-    const pending: { job: Job; scene: StashScene; desired: DesiredItem; fillOnly: boolean; hash: string; record?: SyncRecord; refs: PlexItemRef[] }[] = [];
+  private async match(jobs: Job[], scenes: Map<string, StashScene>): Promise<Pending[]> {
+    const pending: Pending[] = [];
     // Frozen, so the state hash can cache the options' encoding for the whole round.
     const options = Object.freeze(this.config.mapOptions());
-    const records = await Promise.all(jobs.map((j) => this.store.getSyncRecord(j.sceneId)));
+    const records = await this.store.getSyncRecords(jobs.map((j) => j.sceneId));
     // Completions of unchanged scenes are not awaited one by one: the store commits them as one group.
     const unchanged: Promise<void>[] = [];
     for (const [i, job] of jobs.entries()) {
@@ -174,9 +249,10 @@ export class Dispatcher {
       }
     }
     await Promise.all(unchanged);
-    mark('matched');
-    if (pending.length === 0) return;
+    return pending;
+  }
 
+  private async apply(pending: Pending[]): Promise<void> {
     const plex = this.config.plex();
     const entries = pending.flatMap((p) =>
       p.refs.map((ref) => ({
@@ -190,7 +266,8 @@ export class Dispatcher {
       })),
     );
     const results = await plex.applyDesiredBatch(entries);
-    mark('applied');
+    // As with unchanged scenes, the completions go to the store together and commit as one write.
+    const completions: Promise<void>[] = [];
     let i = 0;
     for (const p of pending) {
       const mine = results.slice(i, i + p.refs.length);
@@ -220,9 +297,10 @@ export class Dispatcher {
       const where = record.ratingKeys.join(', ');
       const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
       // The record and the completion go in one write: a crash between them cannot leave a half-recorded sync.
-      await this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`, record);
+      completions.push(this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`, record));
       this.totals.synced += 1;
     }
+    await Promise.all(completions);
   }
 
   /** The poster is identified by the screenshot path Stash gives (it changes with the scene), so an unchanged scene needs no image fetch. */
@@ -266,7 +344,9 @@ export class Dispatcher {
 
   /** `touchedPlex`: Plex answered this job, so it proves Plex healthy (an unchanged scene proves nothing). */
   private async succeed(job: Job, summary: string, record?: SyncRecord, touchedPlex = true): Promise<void> {
-    await this.store.complete(job, record ? { summary, record } : { summary });
+    // The breaker hears of the success before the completion is written, so that with several
+    // completions in one write it still sees the results in the jobs' order.
+    const written = this.store.complete(job, record ? { summary, record } : { summary });
     const now = Date.now();
     if (!touchedPlex) {
       // A probe that never reached Plex: the next job probes instead.
@@ -279,6 +359,7 @@ export class Dispatcher {
         this.pause = authProbeResult(this.pause, true);
       }
     }
+    await written;
     this.completedSinceDlqNote += 1;
     if (this.completedSinceDlqNote >= 50) {
       this.completedSinceDlqNote = 0;
@@ -370,6 +451,7 @@ export class Dispatcher {
   }
 
   async shutdown(): Promise<void> {
+    await this.dropAhead();
     await this.persist();
   }
 

@@ -77,6 +77,25 @@ describe('Stash tasks', () => {
     expect(lastJson(await env.task('clear_queue'))).toMatchObject({ task: 'clear_queue', ok: true, removed: 1 });
   });
 
+  it('Clear Queue during a Sync All also clears the round prepared ahead: nothing is written after it returns, nothing is lost', async () => {
+    const scenes = 1_000;
+    env = await startEnv({ scenes, plex: { latencyMs: 2 }, settings: { skip_poster: true } });
+    const sync = env.startTask('sync_all');
+    await env.waitFor(() => writes(env!) > 0, 'the first writes of the Sync All');
+    const cleared = lastJson(await env.task('clear_queue'));
+    const writesAfterClear = writes(env);
+    await sync.result;
+    await env.waitFor(() => {
+      const c = env!.status().counts;
+      return !!c && c.ready + c.delayed + c.active === 0;
+    }, 'the worker to finish its round');
+    expect(writes(env)).toBe(writesAfterClear);
+    const synced = Array.from({ length: scenes }, (_, i) => String(i + 1)).filter((id) => env!.plexItem(id).scalars.title === `Scene ${id}`).length;
+    expect(cleared).toMatchObject({ task: 'clear_queue', ok: true });
+    expect(Number(cleared.removed)).toBeGreaterThan(0);
+    expect(synced + Number(cleared.removed)).toBe(scenes);
+  });
+
   it('Reconcile finds scenes missing from Plex and never synced, reports examples and queues them', async () => {
     env = await startEnv({ scenes: 5, plexItems: false });
     for (const id of ['1', '2', '3']) env.plex.addItem({ file: `${PLEX_ROOT}/scene-${id}.mp4`, size: 1000 + Number(id) });

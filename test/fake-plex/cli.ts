@@ -4,7 +4,7 @@
  *   node --import tsx test/fake-plex/cli.ts [--items N] [--latency MS] [--port P] [--token T] [--root /media/movies]
  *
  * Prints one JSON line `{"url","token","port","items"}` on stdout when ready, then reads commands
- * from stdin, one per line: `latency <ms>`, `down`, `up`, `stats` (prints {"requests","maxInFlightSeen"}),
+ * from stdin, one per line: `latency <ms>`, `down`, `up`, `stats` (prints {"requests","maxInFlightSeen","cpuMs"}),
  * `manners <maxInFlight>` (prints {"violations":[...]}), `quit`. Exits when stdin closes.
  */
 import readline from 'node:readline';
@@ -13,6 +13,12 @@ import { startFakePlex } from './server';
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** CPU time this process has used, in ms (benchmarks subtract the fake's share). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 async function main(): Promise<void> {
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
       if (cmd === 'latency') plex.setLatency(Number(v ?? 0));
       else if (cmd === 'down') await plex.down();
       else if (cmd === 'up') await plex.up();
-      else if (cmd === 'stats') process.stdout.write(JSON.stringify({ requests: plex.requestLog.length, maxInFlightSeen: plex.maxInFlightSeen }) + '\n');
+      else if (cmd === 'stats') process.stdout.write(JSON.stringify({ requests: plex.requestLog.length, maxInFlightSeen: plex.maxInFlightSeen, cpuMs: cpuMs() }) + '\n');
       else if (cmd === 'manners') process.stdout.write(JSON.stringify({ violations: plex.mannersViolations({ maxInFlight: Number(v ?? 2) }) }) + '\n');
       else if (cmd === 'quit') {
         await plex.close();

@@ -18,8 +18,8 @@
  *   html200, xml200, empty200, truncatedJson, invalidJson, wrongContentType, reset, hang, slowBody, delay,
  *   lostWrite, staleRead, shortPage, ignoreOffset, hook (run a function first, e.g. mutate state mid-walk).
  * Outages: down() closes the listener (ECONNREFUSED) and drops connections; up() listens again on the same port.
- * Latency: options.latencyMs (or setLatency) delays every response.
- * Request log: requestLog[] of { method, rawUrl, path, query (ordered multimap), headers, bodyLength, bodySha1,
+ * Latency: options.latencyMs (or setLatency): each answer leaves that long after its request arrived, the fake's own work included.
+ * Request log: requestLog[] of { method, rawUrl, path, query (ordered multimap), headers, bodyLength, bodySha1, arrivedAt, answeredAt,
  *   tokenInQuery, status }. maxInFlightSeen: the most requests in flight at once.
  */
 import { createHash } from 'node:crypto';
@@ -158,6 +158,9 @@ export interface LoggedRequest {
   bodySha1: string;
   tokenInQuery: boolean;
   status?: number;
+  /** When the request arrived and when its answer was written (performance.now() of this process). */
+  arrivedAt: number;
+  answeredAt?: number;
 }
 
 export interface MannersOptions {
@@ -974,6 +977,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
   const toXml = (): string => '<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="0"/>\n';
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const arrived = performance.now();
     inFlight++;
     if (inFlight > fake.maxInFlightSeen) fake.maxInFlightSeen = inFlight;
     let done = false;
@@ -1004,6 +1008,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
           bodyLength: body.length,
           bodySha1: createHash('sha1').update(body).digest('hex'),
           tokenInQuery: parsed.decoded.some(([k]) => k.toLowerCase() === 'x-plex-token'),
+          arrivedAt: arrived,
         };
         fake.requestLog.push(entry);
         const q = new Map<string, string>();
@@ -1011,13 +1016,30 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         const fs = activeFaults(method, path);
         for (const f of fs) if (f.kind === 'hook') f.hook?.(fake, entry);
 
+        const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        // The injected latency is the server's whole response time: the answer leaves `latencyMs`
+        // after the request arrived, with the fake's own work done inside that time.
+        const respondAt = arrived + options.latencyMs;
+        // Timers fire up to a couple of ms late; the last stretch is waited out on setImmediate so
+        // a 5 ms latency is 5 ms, not 6–7 (benchmarks compare against latency-bound ideals).
+        const untilDue = () =>
+          new Promise<void>((resolve) => {
+            const tick = () => {
+              const left = respondAt - performance.now();
+              if (left <= 0) resolve();
+              else if (left > 1.2) setTimeout(tick, left - 1.2);
+              else setImmediate(tick);
+            };
+            tick();
+          });
         const send = (status: number, text: string, contentType: string, extra: Record<string, string> = {}) => {
           entry.status = status;
-          res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), ...extra });
-          res.end(text);
+          void untilDue().then(() => {
+            entry.answeredAt = performance.now();
+            res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), ...extra });
+            res.end(text);
+          });
         };
-        const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-        if (options.latencyMs > 0) await wait(options.latencyMs);
         const delay = fs.find((f) => f.kind === 'delay');
         if (delay) await wait(delay.ms ?? 100);
         if (fs.some((f) => f.kind === 'hang')) return; // never answer
@@ -1088,6 +1110,8 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         const ct = fs.some((f) => f.kind === 'wrongContentType') ? 'text/plain' : 'application/json';
         const slow = fs.find((f) => f.kind === 'slowBody');
         if (slow) {
+          await untilDue();
+          entry.answeredAt = performance.now();
           entry.status = reply.status;
           res.writeHead(reply.status, { 'Content-Type': ct, 'Content-Length': Buffer.byteLength(json), ...headers });
           const buf = Buffer.from(json);

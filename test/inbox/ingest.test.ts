@@ -98,7 +98,7 @@ describe('ingestInbox', () => {
     expect(result).toMatchObject({ ingested: 1, bad: 3 });
     expect(result.badFiles.map((b) => b.name).sort()).toEqual([notJson, noId, badCmd].sort());
     expect(readFileSync(path.join(paths.inboxBad, `${notJson}.reason`), 'utf8')).toBe('stdin is not JSON: expected the object Stash writes to a raw plugin\n');
-    expect(readFileSync(path.join(paths.inboxBad, `${badCmd}.reason`), 'utf8')).toMatch(/^not a command file: id: Required\n$/);
+    expect(readFileSync(path.join(paths.inboxBad, `${badCmd}.reason`), 'utf8')).toMatch(/^not a command file: id: Invalid input: expected string, received undefined\n$/);
     expect(readFileSync(path.join(paths.inboxBad, noId), 'utf8')).toBe('{"other":1}');
     expect(readdirSync(paths.inboxNew)).toEqual([]);
     expect(store.jobForScene('ok')).toBeDefined();

@@ -208,7 +208,7 @@ describe('images', () => {
 describe('applyDesiredBatch', () => {
   it('reads the items in one GET per lane, writes each, verifies in one GET per lane: fewer than 2 requests per changed scene', async () => {
     const h = await setup();
-    const files = Array.from({ length: 8 }, (_, i) => `/media/movies/s${i}.mp4`);
+    const files = Array.from({ length: 32 }, (_, i) => `/media/movies/s${i}.mp4`);
     for (const f of files) h.plex.addItem({ file: f });
     const svc = h.service();
     const refs = (await Promise.all(files.map((f) => svc.findItems(f)))).map((r) => r[0]!);
@@ -216,9 +216,10 @@ describe('applyDesiredBatch', () => {
     const results = await svc.applyDesiredBatch(refs.map((ref, i) => ({ ref, desired: { scalars: { title: `T${i}` }, tags: { genre: ['g'] } } })));
     expect(results.every((r) => !(r instanceof PlexError))).toBe(true);
     const gets = h.plex.requestLog.filter((r) => r.method === 'GET');
-    expect(gets).toHaveLength(4); // 2 lanes (the in-flight limit) × (read + verify), each for 4 items
-    expect(gets.every((g) => g.path.split(',').length === 4)).toBe(true);
-    expect(h.plex.requestLog.length / files.length).toBe(1.5);
+    expect(gets).toHaveLength(8); // 4 lanes (twice the in-flight limit) × (read + verify), each for 8 items
+    expect(gets.every((g) => g.path.split(',').length === 8)).toBe(true);
+    expect(h.plex.requestLog.length / files.length).toBe(1.25);
+    expect(h.plex.maxInFlightSeen).toBeLessThanOrEqual(2);
     files.forEach((_, i) => expect(h.plex.item(refs[i]!.ratingKey).scalars.title).toBe(`T${i}`));
   });
 

@@ -225,8 +225,8 @@ describe('persistence', () => {
   });
 
   it.each([
-    [null, 'stored circuit breaker state is invalid (state: Expected object, received null); delete it to start closed'],
-    [{ version: 1, state: 'open' }, /^stored circuit breaker state is invalid \(consecutiveFailures: Required\)/],
+    [null, 'stored circuit breaker state is invalid (state: Invalid input: expected object, received null); delete it to start closed'],
+    [{ version: 1, state: 'open' }, /^stored circuit breaker state is invalid \(consecutiveFailures: Invalid input: expected number, received undefined\)/],
   ])('rejects corrupt state %j with one line saying what to do', (json, message) => {
     expect(() => CircuitBreaker.fromJSON(json)).toThrow(message);
   });

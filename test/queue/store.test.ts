@@ -201,6 +201,20 @@ describe('QueueStore: election and crash recovery', () => {
     await s.close();
   });
 
+  it('reads a round of sync records at once, in the order asked, missing ones as undefined', async () => {
+    const { store } = await openStore();
+    await store.putSyncRecord('x', { stateHash: 'hx', ratingKeys: ['7'], syncedAt: 1 });
+    await store.putSyncRecord('z', { stateHash: 'hz', ratingKeys: ['9', '10'], syncedAt: 2 });
+    await store.putMeta('unrelated', 1);
+    expect(await store.getSyncRecords(['z', 'y', 'x'])).toEqual([
+      { stateHash: 'hz', ratingKeys: ['9', '10'], syncedAt: 2 },
+      undefined,
+      { stateHash: 'hx', ratingKeys: ['7'], syncedAt: 1 },
+    ]);
+    expect(await store.getSyncRecords([])).toEqual([]);
+    await store.close();
+  });
+
   it('everything survives a reopen: jobs, DLQ, done records, sync records, meta and the sequence', async () => {
     const { store, dir, clock } = await openStore();
     await store.enqueue([hook('a'), hook('b'), hook('c', { priority: 0 })]);

@@ -11,7 +11,7 @@ import { parseStrictYaml, YamlError } from './yaml';
 
 const str = z.string();
 const strList = z.array(str);
-const stringMap = z.record(z.string().nullable().transform((v) => v ?? ''));
+const stringMap = z.record(z.string(), z.string().nullable().transform((v) => v ?? ''));
 
 const operation = {
   name: str,
@@ -37,7 +37,7 @@ const uiSchema = z
     javascript: strList.nullish(),
     css: strList.nullish(),
     requires: strList.nullish(),
-    assets: z.record(str).nullish(),
+    assets: z.record(z.string(), str).nullish(),
     csp: z.object({ 'script-src': strList.nullish(), 'style-src': strList.nullish(), 'connect-src': strList.nullish() }).strict().nullish(),
   })
   .strict();
@@ -53,7 +53,7 @@ const manifestSchema = z
     errLog: str.nullish(),
     tasks: z.array(taskSchema).nullish(),
     hooks: z.array(hookSchema).nullish(),
-    settings: z.record(settingSchema.nullable()).nullish(),
+    settings: z.record(z.string(), settingSchema.nullable()).nullish(),
     ui: uiSchema.nullish(),
   })
   .strict();
