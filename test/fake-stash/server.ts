@@ -29,7 +29,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSchema, execute, GraphQLError, parse, validate, type GraphQLSchema } from 'graphql';
+import { buildSchema, execute, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 // A copy of reference/stash-graphql-schema (stashapp/stash at cf3489e), kept in the repo so CI has it.
 export const SCHEMA_DIR = fileURLToPath(new URL('./schema', import.meta.url));
@@ -349,6 +349,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     jobQueue: () => jobs,
   };
 
+  /** Query text → its parsed document and validation errors (a parse error leaves no document). */
+  const checkedQueries = new Map<string, { doc?: DocumentNode; errors: string[] }>();
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -392,20 +395,24 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       }
       const query = typeof body.query === 'string' ? body.query : '';
       const json = (status: number, payload: unknown) => send(status, JSON.stringify(payload), { ...headers, 'Content-Type': 'application/json' });
-      let doc;
-      try {
-        doc = parse(query);
-      } catch (err) {
-        violations.push({ query, errors: [(err as Error).message] });
-        return json(422, { errors: [{ message: (err as Error).message }] });
+      let checked = checkedQueries.get(query);
+      if (!checked) {
+        try {
+          const doc = parse(query);
+          checked = { doc, errors: validate(schema, doc).map((e) => e.message) };
+        } catch (err) {
+          checked = { errors: [(err as Error).message] };
+        }
+        // The same query text always gets the same verdict: the worker sends a handful of texts many times.
+        checkedQueries.set(query, checked);
+      }
+      const { doc, errors } = checked;
+      if (!doc || errors.length > 0) {
+        violations.push({ query, errors });
+        return json(422, { errors: errors.map((message) => ({ message })) });
       }
       const opDef = doc.definitions.find((d) => d.kind === 'OperationDefinition');
       if (opDef && opDef.kind === 'OperationDefinition' && opDef.name) entry.operationName = opDef.name.value;
-      const errors = validate(schema, doc);
-      if (errors.length > 0) {
-        violations.push({ query, errors: errors.map((e) => e.message) });
-        return json(422, { errors: errors.map((e) => ({ message: e.message })) });
-      }
       const host = req.headers.host ?? `127.0.0.1:${(server.address() as AddressInfo).port}`;
       const result = execute({
         schema,
