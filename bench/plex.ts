@@ -10,14 +10,13 @@
  *     harness's ceiling (a bare keep-alive client against the same fake) and, with no latency,
  *     the CPU each request costs the client and the fake.
  */
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { PlexClient } from '../src/plex/client';
 import { PathIndex, indexSection } from '../src/plex/index';
 import { normalizePath } from '../src/plex/paths';
@@ -25,6 +24,7 @@ import { fetchSections, selectSections } from '../src/plex/sections';
 import { PlexService } from '../src/plex/service';
 import { PlexError } from '../src/plex/errors';
 import type { PlexItemRef } from '../src/plex/write';
+import { startFakePlexChild } from './fake-plex-child';
 
 const arg = (n: string, d: number) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -41,27 +41,6 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
-
-async function startChild(items: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '..', 'test', 'fake-plex', 'cli.ts'), '--items', String(items)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = readline.createInterface({ input: child.stdout });
-  const queue: string[] = [];
-  const waiters: ((s: string) => void)[] = [];
-  lines.on('line', (l) => {
-    const w = waiters.shift();
-    if (w) w(l);
-    else queue.push(l);
-  });
-  const next = () => new Promise<string>((r) => (queue.length ? r(queue.shift()!) : waiters.push(r)));
-  const info = JSON.parse(await next()) as { url: string; token: string };
-  const send = async (cmd: string) => {
-    child.stdin.write(cmd + '\n');
-    return JSON.parse(await next()) as Record<string, unknown>;
-  };
-  return { ...info, send, stop: () => child.stdin.end() };
-}
 
 /**
  * Peak RSS of an index build measured the way users run it: the client bundled by esbuild into
@@ -132,7 +111,7 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
-  const fake = await startChild(ITEMS);
+  const fake = await startFakePlexChild(['--items', String(ITEMS)]);
   const clientIdFile = path.join(dir, 'client-id');
   try {
     // ---- 1. index build ----

@@ -109,7 +109,7 @@ export class Dispatcher {
       this.ahead = undefined;
       const round = await ahead;
       if (round && this.canContinue()) {
-        await this.write(round, true);
+        await this.writeRound(round, true);
         return true;
       }
       if (round) await this.releaseAll(round.pending.map((p) => p.job));
@@ -142,7 +142,7 @@ export class Dispatcher {
     const round = suspect ? [suspect] : urgent ? jobs.slice(0, Math.min(limit, BATCH)) : jobs;
     await this.releaseAll(jobs.filter((j) => !round.includes(j)));
     const bulk = !suspect && !urgent && limit > 1;
-    await this.write(await this.prepare(round), bulk);
+    await this.writeRound(await this.prepare(round), bulk);
     return true;
   }
 
@@ -150,7 +150,7 @@ export class Dispatcher {
    * Writes a prepared round to Plex and records the outcomes. For a bulk round the next one is
    * taken, read from Stash and matched meanwhile, so Plex's connections are not idle between rounds.
    */
-  private async write(round: Prepared, bulk: boolean): Promise<void> {
+  private async writeRound(round: Prepared, bulk: boolean): Promise<void> {
     if (bulk && !round.stashError && this.canContinue()) {
       this.ahead = this.prefetch();
       // Awaited by the next runOnce or by dropAhead; this only keeps a failure from counting as unhandled.

@@ -5,7 +5,8 @@
  *
  * Prints one JSON line `{"url","token","port","items"}` on stdout when ready, then reads commands
  * from stdin, one per line: `latency <ms>`, `down`, `up`, `stats` (prints {"requests","maxInFlightSeen","cpuMs"}),
- * `manners <maxInFlight>` (prints {"violations":[...]}), `quit`. Exits when stdin closes.
+ * `manners <maxInFlight>` (prints {"violations":[...]}), `clearlog`, `timings` (prints
+ * {"requests","puts","first","last"}: first arrival and last answer in epoch ms), `quit`. Exits when stdin closes.
  */
 import readline from 'node:readline';
 import { startFakePlex } from './server';
@@ -32,6 +33,17 @@ async function main(): Promise<void> {
   const token = arg('token');
   if (token) opts.token = token;
   const plex = await startFakePlex(opts);
+  /** The request log in brief: counts, and when the first request arrived and the last answer left (epoch ms). */
+  const timings = () => {
+    const log = plex.requestLog;
+    const epoch = (t: number) => performance.timeOrigin + t;
+    return {
+      requests: log.length,
+      puts: log.filter((r) => r.method === 'PUT').length,
+      first: log.length ? epoch(Math.min(...log.map((r) => r.arrivedAt))) : null,
+      last: log.length ? epoch(Math.max(...log.map((r) => r.answeredAt ?? r.arrivedAt))) : null,
+    };
+  };
   const batch = 10_000;
   for (let i = 0; i < items; i += batch) {
     plex.addItems(
@@ -51,6 +63,10 @@ async function main(): Promise<void> {
       else if (cmd === 'down') await plex.down();
       else if (cmd === 'up') await plex.up();
       else if (cmd === 'stats') process.stdout.write(JSON.stringify({ requests: plex.requestLog.length, maxInFlightSeen: plex.maxInFlightSeen, cpuMs: cpuMs() }) + '\n');
+      else if (cmd === 'clearlog') {
+        plex.clearLog();
+        process.stdout.write(JSON.stringify({ ok: cmd }) + '\n');
+      } else if (cmd === 'timings') process.stdout.write(JSON.stringify(timings()) + '\n');
       else if (cmd === 'manners') process.stdout.write(JSON.stringify({ violations: plex.mannersViolations({ maxInFlight: Number(v ?? 2) }) }) + '\n');
       else if (cmd === 'quit') {
         await plex.close();
