@@ -102,7 +102,7 @@ export class PlexClient {
   private fixedHeaders: Record<string, string> | undefined;
   private readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
-  /** The in-flight limit: batch writers split their work into this many lanes. */
+  /** The in-flight limit: batch writers size their lanes by it. */
   readonly maxInFlight: number;
 
   constructor(opts: PlexClientOptions) {

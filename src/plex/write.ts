@@ -92,7 +92,7 @@ export class PlexWriter {
    * Per-entry results: one item's failure never fails the others. The entries are split into
    * lanes (of at least 8), each reading, writing and verifying on its own. There are twice as many
    * lanes as connections: while one lane parses its batch GET or plans its edits, the others keep
-   * both connections busy (the client's gate still allows only maxInFlight on the wire).
+   * both connections busy (the client's agent still puts only maxInFlight on the wire).
    */
   async applyDesiredBatch(entries: readonly ApplyEntry[]): Promise<(ApplyResult | PlexError)[]> {
     const lanes = Math.max(1, Math.min(2 * this.client.maxInFlight, Math.floor(entries.length / 8) || 1));
