@@ -126,8 +126,8 @@ async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandR
       return { ok: true, message: `removed ${removed} DLQ entr${removed === 1 ? 'y' : 'ies'}`, data: { removed } };
     }
     case 'clear_queue': {
-      // A round prepared ahead goes back to the queue first, so it is cleared with the rest.
-      await ctx.dispatcher.dropAhead();
+      // The round being written finishes; the one prepared ahead goes back to the queue and is cleared with the rest.
+      await ctx.dispatcher.quiesce();
       const removed = await store.clearQueue();
       return { ok: true, message: `removed ${removed} queued job(s)`, data: { removed } };
     }

@@ -68,6 +68,8 @@ export class Dispatcher {
   private readonly claims = new Map<string, string>();
   /** The next bulk round, taken and prepared while the current one is written to Plex. */
   private ahead: Promise<Prepared | null> | undefined;
+  /** A bulk round still being written while the next one starts (at most one: see writeRound). */
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly store: QueueStore,
@@ -114,6 +116,8 @@ export class Dispatcher {
       }
       if (round) await this.releaseAll(round.pending.map((p) => p.job));
     }
+    // Probes, edits and suspects start with nothing else being written.
+    await this.finishWriting();
     const now = Date.now();
     let limit = BATCH;
     const pauseBefore = this.pause;
@@ -148,7 +152,9 @@ export class Dispatcher {
 
   /**
    * Writes a prepared round to Plex and records the outcomes. For a bulk round the next one is
-   * taken, read from Stash and matched meanwhile, so Plex's connections are not idle between rounds.
+   * taken, read from Stash and matched meanwhile, and this one returns once the round before it is
+   * written: its first reads queue behind that round's last writes, so Plex's connections are not
+   * idle between rounds.
    */
   private async writeRound(round: Prepared, bulk: boolean): Promise<void> {
     if (bulk && !round.stashError && this.canContinue()) {
@@ -156,6 +162,29 @@ export class Dispatcher {
       // Awaited by the next runOnce or by dropAhead; this only keeps a failure from counting as unhandled.
       this.ahead.catch(() => undefined);
     }
+    if (!bulk) return this.finishRound(round, bulk);
+    const before = this.writing;
+    const written = this.finishRound(round, bulk);
+    this.writing = written;
+    // Awaited by the next round or by finishWriting; this only keeps a failure from counting as unhandled.
+    written.catch(() => undefined);
+    if (before) await before;
+  }
+
+  /** Waits for a bulk round still being written. */
+  private async finishWriting(): Promise<void> {
+    const writing = this.writing;
+    this.writing = undefined;
+    if (writing) await writing;
+  }
+
+  /** Stop, Clear Queue: the round being written finishes; the one prepared ahead goes back to the queue. */
+  async quiesce(): Promise<void> {
+    await this.finishWriting();
+    await this.dropAhead();
+  }
+
+  private async finishRound(round: Prepared, bulk: boolean): Promise<void> {
     const t0 = Date.now();
     if (round.pending.length) await this.apply(round.pending);
     await this.persist();
@@ -451,7 +480,7 @@ export class Dispatcher {
   }
 
   async shutdown(): Promise<void> {
-    await this.dropAhead();
+    await this.quiesce();
     await this.persist();
   }
 
