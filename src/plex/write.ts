@@ -3,6 +3,7 @@
  * (reference/plex-api.md §4, §5). The batch form shares the reads: one GET of every item
  * before and one after, so a changed scene costs about one request plus images.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PlexClient } from './client';
 import type { DesiredItem, ImageSource } from './desired';
 import {
@@ -125,18 +126,20 @@ export class PlexWriter {
       for (const w of moved) if (!w.error && !items.has(w.ref.ratingKey)) w.error = this.gone(w.ref);
     }
 
-    await Promise.all(
-      work.map(async (w) => {
-        if (w.error) return;
-        const item = items.get(w.ref.ratingKey);
-        if (!item) return;
-        try {
-          await this.writeOne(w, item);
-        } catch (e) {
+    const writes: Promise<void>[] = [];
+    for (const w of work) {
+      const item = items.get(w.ref.ratingKey);
+      if (w.error || !item) continue;
+      writes.push(
+        this.writeOne(w, item).catch((e: unknown) => {
           w.error = toPlexError(e);
-        }
-      }),
-    );
+        }),
+      );
+      // One item planned per turn of the event loop: answers and queued requests go out in between,
+      // instead of the connections idling while a whole lane's edits are planned.
+      await nextTurn();
+    }
+    await Promise.all(writes);
 
     const toVerify = work.filter((w) => !w.error && w.sent);
     if (toVerify.length) {

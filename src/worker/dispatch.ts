@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { QueueStore } from '../queue/store';
 import type { Job, SyncRecord } from '../queue/types';
 import type { StashScene } from '../stash/scene';
@@ -253,6 +254,8 @@ export class Dispatcher {
     // Completions of unchanged scenes are not awaited one by one: the store commits them as one group.
     const unchanged: Promise<void>[] = [];
     for (const [i, job] of jobs.entries()) {
+      // A turn of the event loop now and then, so a round written meanwhile keeps its connections busy.
+      if (i % 16 === 15) await nextTurn();
       const scene = scenes.get(job.sceneId);
       if (!scene) {
         await this.store.removeScene(job.sceneId);
