@@ -37,6 +37,9 @@ for (const [file, title] of scripts) {
   if (only.length && !only.some((o) => file.startsWith(o))) continue;
   const full = path.join(root, 'bench', file);
   if (!fs.existsSync(full)) continue;
+  // Start each script on a quiet machine: the queue bench leaves the kernel writing back LevelDB files.
+  spawnSync('sync');
+  await new Promise((r) => setTimeout(r, 5_000));
   console.log(`\n=== ${file}: ${title}`);
   const started = Date.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', full], {
