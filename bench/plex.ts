@@ -193,15 +193,15 @@ async function main(): Promise<void> {
     const svc = new PlexService({ url: fake.url, token: fake.token, clientIdFile, indexFile: path.join(dir, 'plex-index.json'), maxInFlight: IN_FLIGHT });
     const refs: PlexItemRef[] = [];
     for (let i = 0; i < SCENES; i++) refs.push((await svc.findItems(`/media/movies/scene-${i}.mp4`))[0]!);
-    const runEdits = async (label: string) => {
+    const runEdits = async (label: string, batch = BATCH) => {
       const before = svc.client.requestCount;
       const fakeCpu0 = (await fake.send('stats')).cpuMs as number;
       const t = performance.now();
       const cpu0 = process.cpuUsage();
       let failures = 0;
-      for (let i = 0; i < SCENES; i += BATCH) {
+      for (let i = 0; i < SCENES; i += batch) {
         const res = await svc.applyDesiredBatch(
-          refs.slice(i, i + BATCH).map((ref, j) => ({
+          refs.slice(i, i + batch).map((ref, j) => ({
             ref,
             desired: { scalars: { title: `${label} scene ${i + j}`, summary: 'Summary' }, tags: { actor: [`A${label}`, 'B'], genre: [`g${label}`] } },
           })),
@@ -214,21 +214,24 @@ async function main(): Promise<void> {
       const fakeCpuMs = ((await fake.send('stats')).cpuMs as number) - fakeCpu0;
       return { rate, perScene: n / SCENES, failures, cpuMsPerRequest: (c.user + c.system) / 1000 / n, fakeCpuMsPerRequest: fakeCpuMs / n };
     };
-    const rates: number[] = [];
-    let perScene = 0;
-    let failures = 0;
-    for (let run = 0; run < 3; run++) {
-      const r = await runEdits(`run${run}`);
-      rates.push(r.rate);
-      perScene = r.perScene;
-      failures += r.failures;
+    // The worker's own batch sizes: hook-driven rounds are 8 scenes, bulk rounds 200.
+    for (const batch of [BATCH, 8, 200]) {
+      const rates: number[] = [];
+      let perScene = 0;
+      let failures = 0;
+      for (let run = 0; run < 3; run++) {
+        const r = await runEdits(`b${batch}run${run}`, batch);
+        rates.push(r.rate);
+        perScene = r.perScene;
+        failures += r.failures;
+      }
+      const ideal = IN_FLIGHT / (perScene * (LATENCY / 1000));
+      console.log(
+        `edits: ${SCENES} changed scenes × 3 runs, batches of ${batch}, ${LATENCY} ms latency, ${IN_FLIGHT} in flight: ` +
+          `median ${median(rates).toFixed(0)} scenes/s, ${perScene.toFixed(3)} requests per changed scene, ` +
+          `ideal ${ideal.toFixed(0)} scenes/s → ${((median(rates) / ideal) * 100).toFixed(0)} % of ideal; failures ${failures}`,
+      );
     }
-    const ideal = IN_FLIGHT / (perScene * (LATENCY / 1000));
-    console.log(
-      `edits: ${SCENES} changed scenes × 3 runs, batches of ${BATCH}, ${LATENCY} ms latency, ${IN_FLIGHT} in flight: ` +
-        `median ${median(rates).toFixed(0)} scenes/s, ${perScene.toFixed(3)} requests per changed scene, ` +
-        `ideal ${ideal.toFixed(0)} scenes/s → ${((median(rates) / ideal) * 100).toFixed(0)} % of ideal; failures ${failures}`,
-    );
     // The CPU ceiling of client + fake on this machine: the same edits with no injected latency.
     await fake.send('latency 0');
     const cpu: number[] = [];
