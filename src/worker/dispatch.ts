@@ -158,14 +158,15 @@ export class Dispatcher {
    * idle between rounds.
    */
   private async writeRound(round: Prepared, bulk: boolean): Promise<void> {
-    if (bulk && !round.stashError && this.canContinue()) {
+    const prefetching = bulk && !round.stashError && this.canContinue();
+    if (prefetching) {
       this.ahead = this.prefetch();
       // Awaited by the next runOnce or by dropAhead; this only keeps a failure from counting as unhandled.
       this.ahead.catch(() => undefined);
     }
-    if (!bulk) return this.finishRound(round, bulk);
+    if (!bulk) return this.finishRound(round, false);
     const before = this.writing;
-    const written = this.finishRound(round, bulk);
+    const written = this.finishRound(round, prefetching);
     this.writing = written;
     // Awaited by the next round or by finishWriting; this only keeps a failure from counting as unhandled.
     written.catch(() => undefined);
@@ -185,14 +186,14 @@ export class Dispatcher {
     await this.dropAhead();
   }
 
-  private async finishRound(round: Prepared, bulk: boolean): Promise<void> {
+  private async finishRound(round: Prepared, prefetching: boolean): Promise<void> {
     const t0 = Date.now();
     if (round.pending.length) await this.apply(round.pending);
     await this.persist();
     const plexMs = Date.now() - t0;
     const total = round.stashMs + round.matchMs + plexMs;
     // Per-stage timing: always in debug mode, and for any slow round.
-    const line = `round of ${round.size} job(s): Stash ${round.stashMs} ms, matching ${round.matchMs} ms, Plex and records ${plexMs} ms${bulk ? ' (the next round was prepared meanwhile)' : ''}`;
+    const line = `round of ${round.size} job(s): Stash ${round.stashMs} ms, matching ${round.matchMs} ms, Plex and records ${plexMs} ms${prefetching ? ' (the next round was prepared meanwhile)' : ''}`;
     if (total > 5_000) this.log.info(line);
     else this.log.debug(line);
   }
