@@ -1,10 +1,10 @@
 // Hook wall time as Stash sees it: spawn, JSON on stdin then closed, stdout read to EOF, exit awaited
-// (reference/stash-plugin-protocol.md §2.1, §3.1, §4.3). Compares `sh plexsync.sh hook` with an empty Node
+// (reference/stash-plugin-protocol.md §2.1, §3.1, §4.3). Compares `sh plexcourier.sh hook` with an empty Node
 // script run the same way in the same run, then times a 500-scene bulk edit (500 hooks back to back).
 //
 //   node --import tsx bench/hook.ts [--runs 30] [--bulk 500]
 //
-// The launcher is dist/plexsync.sh when built (npm run build), else its source, which the build copies
+// The launcher is dist/plexcourier.sh when built (npm run build), else its source, which the build copies
 // unchanged. The "worker" is this process: its pid and start time go into worker.pid, so every hook
 // takes the steady-state path of a bulk edit (worker alive, no Node started).
 import { spawn, spawnSync } from 'node:child_process';
@@ -76,14 +76,14 @@ const median = (xs: number[]) => {
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'plexsync-bench-hook-'));
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-bench-hook-'));
   try {
-    const built = path.join(repo, 'dist', 'plexsync.sh');
-    const source = existsSync(built) ? built : path.join(repo, 'src', 'launcher', 'plexsync.sh');
-    const pluginDir = path.join(tmp, 'plexsync');
+    const built = path.join(repo, 'dist', 'plexcourier.sh');
+    const source = existsSync(built) ? built : path.join(repo, 'src', 'launcher', 'plexcourier.sh');
+    const pluginDir = path.join(tmp, 'plexcourier');
     const dataDir = path.join(pluginDir, 'data');
     mkdirSync(dataDir, { recursive: true });
-    copyFileSync(source, path.join(pluginDir, 'plexsync.sh'));
+    copyFileSync(source, path.join(pluginDir, 'plexcourier.sh'));
     const empty = path.join(tmp, 'empty.js');
     writeFileSync(empty, '');
 
@@ -107,18 +107,18 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       times.get('node')?.push(await runOnce([process.execPath, empty], input, env));
       times.get('floor')?.push(await runOnce(['sh', '-c', 'exit 0'], input, env));
-      for (const [name, argv] of shells) times.get(name)?.push(await runOnce([...argv, path.join(pluginDir, 'plexsync.sh'), 'hook'], input, env));
+      for (const [name, argv] of shells) times.get(name)?.push(await runOnce([...argv, path.join(pluginDir, 'plexcourier.sh'), 'hook'], input, env));
     }
     const nodeMedian = median(times.get('node') ?? []);
     console.log(`  ${'empty Node script'.padEnd(28)} ${fmt(nodeMedian).padStart(10)}   (baseline)`);
     console.log(`  ${'sh -c "exit 0" (the floor)'.padEnd(28)} ${fmt(median(times.get('floor') ?? [])).padStart(10)}   ratio ${(median(times.get('floor') ?? []) / nodeMedian).toFixed(3)}`);
     for (const [name] of shells) {
       const m = median(times.get(name) ?? []);
-      console.log(`  ${`${name} plexsync.sh hook`.padEnd(28)} ${fmt(m).padStart(10)}   ratio ${(m / nodeMedian).toFixed(3)} (aim <= 0.25)`);
+      console.log(`  ${`${name} plexcourier.sh hook`.padEnd(28)} ${fmt(m).padStart(10)}   ratio ${(m / nodeMedian).toFixed(3)} (aim <= 0.25)`);
     }
 
     const bulkStarted = process.hrtime.bigint();
-    for (let i = 0; i < BULK; i++) await runOnce(['sh', path.join(pluginDir, 'plexsync.sh'), 'hook'], stashInput(pluginDir, i + 1), env);
+    for (let i = 0; i < BULK; i++) await runOnce(['sh', path.join(pluginDir, 'plexcourier.sh'), 'hook'], stashInput(pluginDir, i + 1), env);
     const bulkMs = Number(process.hrtime.bigint() - bulkStarted) / 1e6;
     const spooled = readdirSync(path.join(dataDir, 'inbox', 'new')).length;
     console.log(`bulk edit of ${BULK} scenes (${BULK} sequential hooks through sh): ${(bulkMs / 1000).toFixed(2)} s total, ${fmt(bulkMs / BULK)} per hook, ${spooled - RUNS * shells.length} events spooled`);

@@ -104,9 +104,9 @@ async function bareRequestRate(url: string, token: string, n: number): Promise<n
 }
 
 async function main(): Promise<void> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plexsync-bench-'));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plexcourier-bench-'));
   console.log(
-    `PlexSync Plex bench: ${ITEMS} items, Node ${process.version}, ${os.cpus().length} cores, load average ${os
+    `PlexCourier Plex bench: ${ITEMS} items, Node ${process.version}, ${os.cpus().length} cores, load average ${os
       .loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}`,
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     );
     const manners = await fake.send(`manners ${IN_FLIGHT}`);
     console.log(`manners violations: ${(manners.violations as string[]).length}`);
-    // Last, as its bare requests break the manners the check above holds PlexSync to.
+    // Last, as its bare requests break the manners the check above holds PlexCourier to.
     await fake.send(`latency ${LATENCY}`);
     const bare = await bareRequestRate(fake.url, fake.token, 1000);
     console.log(

@@ -30,7 +30,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 const f = (n: number, d = 1) => n.toFixed(d);
-const root = mkdtempSync(path.join(os.tmpdir(), 'plexsync-bench-queue-'));
+const root = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-bench-queue-'));
 
 async function inboxWriteFromFreshProcess(): Promise<void> {
   const script = path.join(root, 'write-one.cjs');

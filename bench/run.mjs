@@ -17,7 +17,7 @@ const scripts = [
 ];
 const only = process.argv.slice(2);
 
-if (!fs.existsSync(path.join(root, 'dist', 'plexsync.cjs'))) {
+if (!fs.existsSync(path.join(root, 'dist', 'plexcourier.cjs'))) {
   console.log('building dist/ first');
   const b = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);

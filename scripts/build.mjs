@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run build`: writes the installable plugin folder dist/ (ARCHITECTURE.md "Interfaces that are fixed").
-//   plexsync.cjs   the Node entry, one CommonJS file; nothing from node_modules is needed at run time
-//   plexsync.sh    the hook launcher (Stash runs `sh {pluginDir}/plexsync.sh`)
+//   plexcourier.cjs   the Node entry, one CommonJS file; nothing from node_modules is needed at run time
+//   plexcourier.sh    the hook launcher (Stash runs `sh {pluginDir}/plexcourier.sh`)
 //   sh.cmd         what Stash runs on Windows when no sh is on its PATH (reference/stash-plugin-protocol.md §1.3)
-//   plexsync.yml   the manifest; Stash takes the plugin id from this file name (§1.1)
-//   prebuilds/     classic-level's LevelDB binaries, found by the bundled node-gyp-build next to plexsync.cjs
+//   plexcourier.yml   the manifest; Stash takes the plugin id from this file name (§1.1)
+//   prebuilds/     classic-level's LevelDB binaries, found by the bundled node-gyp-build next to plexcourier.cjs
 // Stash parses every .yml under its plugins folder as a plugin (§1.1), so dist/ holds no other .yml and no
 // node_modules.
 import { build } from 'esbuild';
@@ -21,7 +21,7 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const PREBUILDS = ['linux-x64', 'linux-arm64', 'linux-arm', 'darwin-x64+arm64', 'win32-x64'];
 
 /**
- * zod's `z` namespace re-exports every message locale (about 260 KB of the bundle); PlexSync speaks
+ * zod's `z` namespace re-exports every message locale (about 260 KB of the bundle); PlexCourier speaks
  * English only, so the locale index resolves to English alone.
  */
 const englishOnly = {
@@ -52,7 +52,7 @@ export function bundleOptions(entry, outfile, version = packageVersion()) {
     legalComments: 'eof',
     logLevel: 'error',
     // src/main.ts reports it (`--version`, status).
-    define: { PLEXSYNC_VERSION: JSON.stringify(version) },
+    define: { PLEXCOURIER_VERSION: JSON.stringify(version) },
     plugins: [englishOnly],
   };
 }
@@ -100,21 +100,21 @@ export async function buildDist({
   entry = path.join(root, 'src', 'main.ts'),
   manifestFile = path.join(root, 'plugin.yml'),
 } = {}) {
-  if (!existsSync(manifestFile)) throw new Error(`build: ${manifestFile} is missing; it is the plugin manifest dist/plexsync.yml is made from`);
-  if (!existsSync(entry)) throw new Error(`build: ${entry} is missing; it is the Node entry bundled into dist/plexsync.cjs`);
+  if (!existsSync(manifestFile)) throw new Error(`build: ${manifestFile} is missing; it is the plugin manifest dist/plexcourier.yml is made from`);
+  if (!existsSync(entry)) throw new Error(`build: ${entry} is missing; it is the Node entry bundled into dist/plexcourier.cjs`);
   const version = packageVersion();
 
   rmSync(distDir, { recursive: true, force: true });
   mkdirSync(distDir, { recursive: true });
-  await build(bundleOptions(entry, path.join(distDir, 'plexsync.cjs'), version));
+  await build(bundleOptions(entry, path.join(distDir, 'plexcourier.cjs'), version));
 
-  const launcher = path.join(distDir, 'plexsync.sh');
-  cpSync(path.join(root, 'src', 'launcher', 'plexsync.sh'), launcher);
+  const launcher = path.join(distDir, 'plexcourier.sh');
+  cpSync(path.join(root, 'src', 'launcher', 'plexcourier.sh'), launcher);
   chmodSync(launcher, 0o755);
   // cmd.exe wants CRLF line endings.
   const cmd = readFileSync(path.join(root, 'src', 'launcher', 'sh.cmd'), 'utf8');
   writeFileSync(path.join(distDir, 'sh.cmd'), cmd.replace(/\r?\n/g, '\r\n'));
-  writeFileSync(path.join(distDir, 'plexsync.yml'), renderManifest(readFileSync(manifestFile, 'utf8'), version));
+  writeFileSync(path.join(distDir, 'plexcourier.yml'), renderManifest(readFileSync(manifestFile, 'utf8'), version));
   copyPrebuilds(distDir);
   writeNotices(distDir);
   return distDir;

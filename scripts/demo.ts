@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: PlexSync end to end in under a minute, with nothing but what `npm ci` installed.
+ * `npm run demo`: PlexCourier end to end in under a minute, with nothing but what `npm ci` installed.
  * It builds the plugin if needed, installs dist/ into a temporary Stash plugins folder, starts the
  * fake Stash and the fake Plex of the test suite, and drives the plugin exactly the way Stash does
  * (test/stash-host): a scene edit, a bulk edit, a Plex outage and its recovery, and a Process DLQ.
@@ -52,10 +52,10 @@ async function main(): Promise<void> {
   say('building dist/ if it is out of date');
   setup();
 
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plexsync-demo-'));
-  const pluginDir = path.join(tmp, 'plugins', 'plexsync');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plexcourier-demo-'));
+  const pluginDir = path.join(tmp, 'plugins', 'plexcourier');
   fs.cpSync(path.join(repo, 'dist'), pluginDir, { recursive: true });
-  const yml = path.join(pluginDir, 'plexsync.yml');
+  const yml = path.join(pluginDir, 'plexcourier.yml');
   const dataDir = path.join(pluginDir, 'data');
   const manifest = loadManifest(yml);
   say(`installed the plugin "${manifest.name}" into ${pluginDir}`);
@@ -77,8 +77,8 @@ async function main(): Promise<void> {
     scenes,
     settings: { plex_url: plex.url, plex_token: plex.token, path_map: `${STASH_ROOT}=>${PLEX_ROOT}` },
   });
-  const env: NodeJS.ProcessEnv = { ...process.env, PLEXSYNC_IDLE_MS: '60000' };
-  delete env.PLEXSYNC_DATA_DIR;
+  const env: NodeJS.ProcessEnv = { ...process.env, PLEXCOURIER_IDLE_MS: '60000' };
+  delete env.PLEXCOURIER_DATA_DIR;
   const host = { env, cwd: tmp, killAfterMs: 60_000 };
   const taskName = (mode: string) => manifest.tasks.find((t) => t.defaultArgs?.mode === mode)!.name;
   const task = async (mode: string) => {

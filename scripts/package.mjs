@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run package`: plexsync.zip (the contents of dist/, at the zip's root) and index.yml, a Stash plugin
+// `npm run package`: plexcourier.zip (the contents of dist/, at the zip's root) and index.yml, a Stash plugin
 // source index with that one package (reference/stash-plugin-protocol.md §9.1), both at the repository root.
 // Deterministic: entries sorted, fixed timestamps, and the index date taken from the last git commit, so the
 // same commit always gives the same bytes and the same sha256. No zip library: a small writer over node:zlib.
@@ -151,7 +151,7 @@ const yamlString = (s) => JSON.stringify(s); // a JSON string is a valid double-
 
 export function renderIndex({ name, description, version, date, zipName, sha256 }) {
   return [
-    '- id: plexsync',
+    '- id: plexcourier',
     `  name: ${yamlString(name)}`,
     `  version: ${yamlString(version)}`,
     `  date: ${yamlString(date)}`,
@@ -164,17 +164,17 @@ export function renderIndex({ name, description, version, date, zipName, sha256 
 }
 
 export function packageDist({ distDir = path.join(root, 'dist'), outDir = root, env = process.env } = {}) {
-  const manifestFile = path.join(distDir, 'plexsync.yml');
+  const manifestFile = path.join(distDir, 'plexcourier.yml');
   if (!existsSync(manifestFile)) throw new Error(`package: ${manifestFile} is missing; run \`npm run build\` first`);
   const manifest = readFileSync(manifestFile, 'utf8');
   const zip = zipEntries(collectEntries(distDir));
-  const zipName = 'plexsync.zip';
+  const zipName = 'plexcourier.zip';
   writeFileSync(path.join(outDir, zipName), zip);
   const sha256 = createHash('sha256').update(zip).digest('hex');
   const { date, hash } = sourceStamp(env);
   const baseVersion = manifestField(manifest, 'version') ?? JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
   const index = renderIndex({
-    name: manifestField(manifest, 'name') ?? 'PlexSync',
+    name: manifestField(manifest, 'name') ?? 'PlexCourier',
     description: manifestField(manifest, 'description') ?? 'Keeps Plex Media Server metadata in step with Stash',
     version: hash ? `${baseVersion}-${hash}` : baseVersion,
     date,

@@ -1,11 +1,11 @@
 /**
- * The Node entry, `dist/plexsync.cjs`: one bundle for every role.
+ * The Node entry, `dist/plexcourier.cjs`: one bundle for every role.
  *
- *   node plexsync.cjs hook            the launcher's fallback: validate stdin, spool it, make sure a worker runs
- *   node plexsync.cjs task            a Stash task (stdin: Stash's JSON with args.mode)
- *   node plexsync.cjs worker          the worker in the foreground (a service, or a container next to Stash)
- *   node plexsync.cjs worker --background   how hooks and tasks start it, detached
- *   node plexsync.cjs status [--json] the queue state, from status.json
+ *   node plexcourier.cjs hook            the launcher's fallback: validate stdin, spool it, make sure a worker runs
+ *   node plexcourier.cjs task            a Stash task (stdin: Stash's JSON with args.mode)
+ *   node plexcourier.cjs worker          the worker in the foreground (a service, or a container next to Stash)
+ *   node plexcourier.cjs worker --background   how hooks and tasks start it, detached
+ *   node plexcourier.cjs status [--json] the queue state, from status.json
  *
  * The engine thread of the worker runs this same file (worker_threads), told apart by its workerData.
  * Every role loads its modules lazily, so a hook pays only for what it uses.
@@ -14,14 +14,14 @@ import path from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { resolveDataDir } from './paths';
 
-declare const PLEXSYNC_VERSION: string | undefined;
-export const VERSION = typeof PLEXSYNC_VERSION === 'string' ? PLEXSYNC_VERSION : 'dev';
+declare const PLEXCOURIER_VERSION: string | undefined;
+export const VERSION = typeof PLEXCOURIER_VERSION === 'string' ? PLEXCOURIER_VERSION : 'dev';
 
 /** The running bundle (or script): hooks and tasks start the worker from it, the worker its engine thread. */
-const entryFile = path.resolve(process.argv[1] ?? 'plexsync.cjs');
+const entryFile = path.resolve(process.argv[1] ?? 'plexcourier.cjs');
 const pluginDir = path.dirname(entryFile);
 
-if (!isMainThread && (workerData as { role?: string } | null)?.role === 'plexsync-engine') {
+if (!isMainThread && (workerData as { role?: string } | null)?.role === 'plexcourier-engine') {
   void import('./worker/thread').then((m) => m.startEngineThread());
 } else {
   void main(process.argv.slice(2)).then(
@@ -29,7 +29,7 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === 'plexsyn
       if (code !== undefined) process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`\x01e\x02PlexSync failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`\x01e\x02PlexCourier failed: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
     },
   );
@@ -62,13 +62,13 @@ async function main(argv: string[]): Promise<number | undefined> {
     default:
       process.stderr.write(
         [
-          `PlexSync ${VERSION}`,
-          'usage: node plexsync.cjs <command>',
+          `PlexCourier ${VERSION}`,
+          'usage: node plexcourier.cjs <command>',
           '  status [--json]        show the queue state',
           '  worker                 run the worker in the foreground (settings from Stash, or PLEX_URL / PLEX_TOKEN /',
           '                         STASH_URL / STASH_API_KEY in the environment)',
-          '  hook | task            what Stash runs (through plexsync.sh); not for use by hand',
-          `data directory: ${dataDir} (set PLEXSYNC_DATA_DIR to move it)`,
+          '  hook | task            what Stash runs (through plexcourier.sh); not for use by hand',
+          `data directory: ${dataDir} (set PLEXCOURIER_DATA_DIR to move it)`,
           '',
         ].join('\n'),
       );

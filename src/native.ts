@@ -41,7 +41,7 @@ export function unsupportedTargetError(target: NativeTarget): string | null {
     platform === 'linux' && libc === 'musl'
       ? `no LevelDB binary exists for ${describeTarget(target)} (Alpine on ARM, e.g. the official Stash Docker image on a Raspberry Pi)`
       : `no LevelDB binary is shipped for ${describeTarget(target)}`;
-  return `PlexSync cannot open its queue: ${why}. ${HOW_TO_BUILD}`;
+  return `PlexCourier cannot open its queue: ${why}. ${HOW_TO_BUILD}`;
 }
 
 /** The C library Node itself runs on: a glibc Node reports the glibc version it was loaded with. */
@@ -75,7 +75,7 @@ export function currentTarget(): NativeTarget {
   return { platform: process.platform, arch: process.arch, libc: detectLibc() };
 }
 
-/** The folder holding plexsync.cjs in the bundle (CommonJS); undefined when run from source as ESM. */
+/** The folder holding plexcourier.cjs in the bundle (CommonJS); undefined when run from source as ESM. */
 function bundleDir(): string | undefined {
   return typeof __dirname === 'string' ? __dirname : undefined;
 }
@@ -85,7 +85,7 @@ let loaded: typeof ClassicLevelType | undefined;
 /**
  * The LevelDB binding, loaded on first use so that nothing on the hook path pays for it (a dynamic import
  * stays lazy in the esbuild bundle). In the bundle, classic-level's node-gyp-build looks next to
- * plexsync.cjs: first build/Release/ (a binary the user built, for a platform we ship none for), then
+ * plexcourier.cjs: first build/Release/ (a binary the user built, for a platform we ship none for), then
  * prebuilds/<platform>-<arch>/. Throws one clear error naming the platform and what to do when none fits.
  */
 export async function loadClassicLevel(): Promise<typeof ClassicLevelType> {
@@ -104,7 +104,7 @@ export async function loadClassicLevel(): Promise<typeof ClassicLevelType> {
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new Error(
-      `PlexSync cannot open its queue: the LevelDB binary for ${describeTarget(target)} did not load (${reason}). ` +
+      `PlexCourier cannot open its queue: the LevelDB binary for ${describeTarget(target)} did not load (${reason}). ` +
         `Reinstall the plugin so that its prebuilds/ folder is complete, or: ${HOW_TO_BUILD}`,
       { cause: err },
     );

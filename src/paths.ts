@@ -1,8 +1,8 @@
 import path from 'node:path';
 
 /**
- * Where PlexSync keeps its state. One data directory holds everything; the `sh` launcher
- * (src/launcher/plexsync.sh) computes the same paths without Node, so keep the two in step.
+ * Where PlexCourier keeps its state. One data directory holds everything; the `sh` launcher
+ * (src/launcher/plexcourier.sh) computes the same paths without Node, so keep the two in step.
  *
  * Default: `<pluginDir>/data`. Stash's package manager deletes only the files listed in the
  * package manifest on update or uninstall (reference/stash-plugin-protocol.md §9.2), so a
@@ -33,7 +33,7 @@ export interface DataPaths {
   launcherClock: string;
   /** Written atomically by the worker at most about once a second. */
   statusFile: string;
-  /** The worker's log, size-capped and rotated to `plexsync.log.1`. */
+  /** The worker's log, size-capped and rotated to `plexcourier.log.1`. */
   logFile: string;
   /** The stable X-Plex-Client-Identifier of this installation. */
   clientIdFile: string;
@@ -55,14 +55,14 @@ export function dataPaths(root: string): DataPaths {
     workerStarting: path.join(root, 'worker.starting'),
     launcherClock: path.join(inbox, 'launcher-clock'),
     statusFile: path.join(root, 'status.json'),
-    logFile: path.join(root, 'plexsync.log'),
+    logFile: path.join(root, 'plexcourier.log'),
     clientIdFile: path.join(root, 'client-id'),
     plexIndexFile: path.join(root, 'plex-index.json'),
   };
 }
 
-/** `PLEXSYNC_DATA_DIR` when set, else `<pluginDir>/data`. */
+/** `PLEXCOURIER_DATA_DIR` when set, else `<pluginDir>/data`. */
 export function resolveDataDir(pluginDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.PLEXSYNC_DATA_DIR?.trim();
+  const fromEnv = env.PLEXCOURIER_DATA_DIR?.trim();
   return path.resolve(fromEnv ? fromEnv : path.join(pluginDir, 'data'));
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
  */
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const bundle = path.join(root, 'dist', 'plexsync.cjs');
+  const bundle = path.join(root, 'dist', 'plexcourier.cjs');
   const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
   const newest = Math.max(...['src', 'plugin.yml', 'scripts'].flatMap((p) => mtimes(path.join(root, p))));
   if (built >= newest) return;

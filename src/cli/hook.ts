@@ -4,7 +4,7 @@ import { ensureWorker } from '../worker/spawn';
 import { readStdin } from './stdin';
 
 /**
- * `node plexsync.cjs hook`: the launcher hands a hook over to Node when it cannot spool by itself
+ * `node plexcourier.cjs hook`: the launcher hands a hook over to Node when it cannot spool by itself
  * (and Windows runs it directly). Same contract as the launcher: spool, make sure a worker runs,
  * print one JSON object, return at once.
  */
@@ -15,7 +15,7 @@ export async function runHookCommand(ctx: { dataDir: string; entryFile: string }
     try {
       ensureWorker(ctx.dataDir, ctx.entryFile);
     } catch (err) {
-      log.warn(`PlexSync queued the event but could not start its worker: ${(err as Error).message}`);
+      log.warn(`PlexCourier queued the event but could not start its worker: ${(err as Error).message}`);
     }
   } else if (result.json.error) {
     log.error(result.json.error);

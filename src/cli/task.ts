@@ -15,7 +15,7 @@ async function savedSettings(connection: ServerConnection): Promise<Record<strin
 }
 
 /**
- * `node plexsync.cjs task`: one Stash task (Settings > Tasks). The log is short and human and ends
+ * `node plexcourier.cjs task`: one Stash task (Settings > Tasks). The log is short and human and ends
  * with one machine-readable JSON line; stdout carries exactly one JSON object.
  */
 export async function runTaskCommand(ctx: { dataDir: string; entryFile: string }): Promise<undefined> {
@@ -26,7 +26,7 @@ export async function runTaskCommand(ctx: { dataDir: string; entryFile: string }
     try {
       input = parsePluginInput(await readStdin());
     } catch (err) {
-      const msg = err instanceof StashInputError ? err.message : `PlexSync could not read its input: ${(err as Error).message}`;
+      const msg = err instanceof StashInputError ? err.message : `PlexCourier could not read its input: ${(err as Error).message}`;
       log.error(msg);
       writeResult({ error: msg });
       return undefined;

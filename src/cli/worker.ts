@@ -1,11 +1,11 @@
 import { runDaemon } from '../worker/daemon';
 
 /**
- * `node plexsync.cjs worker [--background]`.
+ * `node plexcourier.cjs worker [--background]`.
  *
  * Foreground (a service, or a container next to Stash): never exits when idle, logs to stderr too.
  * Where Stash is and the settings can come from the environment, so it can start before any hook:
- *   STASH_URL (e.g. http://stash:9999), STASH_API_KEY, PLEX_URL, PLEX_TOKEN, PLEXSYNC_PATH_MAP, PLEXSYNC_LIBRARIES.
+ *   STASH_URL (e.g. http://stash:9999), STASH_API_KEY, PLEX_URL, PLEX_TOKEN, PLEXCOURIER_PATH_MAP, PLEXCOURIER_LIBRARIES.
  * Settings saved in Stash still apply; the environment wins where both are set.
  */
 export async function runWorkerCommand(args: string[], ctx: { dataDir: string; entryFile: string }): Promise<number> {
@@ -16,18 +16,18 @@ export async function runWorkerCommand(args: string[], ctx: { dataDir: string; e
     ['PLEX_URL', 'plex_url'],
     ['PLEX_TOKEN', 'plex_token'],
     ['STASH_API_KEY', 'stash_api_key'],
-    ['PLEXSYNC_PATH_MAP', 'path_map'],
-    ['PLEXSYNC_LIBRARIES', 'plex_libraries'],
+    ['PLEXCOURIER_PATH_MAP', 'path_map'],
+    ['PLEXCOURIER_LIBRARIES', 'plex_libraries'],
   ];
   for (const [name, key] of fromEnv) if (env[name]) override[key] = env[name];
-  const idleFromEnv = Number(env.PLEXSYNC_IDLE_MS);
+  const idleFromEnv = Number(env.PLEXCOURIER_IDLE_MS);
   return runDaemon({
     dataDir: ctx.dataDir,
     entryFile: ctx.entryFile,
     foreground: !background,
     init: {
       idleMs: !background ? Number.POSITIVE_INFINITY : Number.isFinite(idleFromEnv) && idleFromEnv > 0 ? idleFromEnv : 0,
-      debug: env.PLEXSYNC_DEBUG === '1',
+      debug: env.PLEXCOURIER_DEBUG === '1',
       stashUrl: flag(args, '--stash-url') ?? env.STASH_URL,
       settingsOverride: override,
     },

@@ -22,19 +22,19 @@ export async function runNodeHook(stdin: Buffer, dataDir: string): Promise<NodeH
     const input = parsePluginInput(stdin);
     if (!input.hook) {
       return {
-        json: { error: 'PlexSync hook started without args.hookContext; hooks must come from Stash (check execArgs in plexsync.yml)' },
+        json: { error: 'PlexCourier hook started without args.hookContext; hooks must come from Stash (check execArgs in plexcourier.yml)' },
         exitCode: 1,
       };
     }
     event = input.hook.kind === 'other' ? input.hook.trigger : `${input.hook.trigger} scene ${'sceneId' in input.hook ? (input.hook.sceneId ?? '?') : '?'}`;
   } catch (err) {
-    const msg = err instanceof StashInputError ? err.message : `PlexSync could not read its input: ${(err as Error).message}`;
+    const msg = err instanceof StashInputError ? err.message : `PlexCourier could not read its input: ${(err as Error).message}`;
     return { json: { error: msg }, exitCode: 1 };
   }
   try {
     const name = await writeInboxFile(dataPaths(dataDir).inbox, 'event', stdin);
     return { json: { output: `queued ${event} (${name})` }, exitCode: 0 };
   } catch (err) {
-    return { json: { error: `PlexSync could not queue the hook event: ${(err as Error).message}` }, exitCode: 1 };
+    return { json: { error: `PlexCourier could not queue the hook event: ${(err as Error).message}` }, exitCode: 1 };
   }
 }

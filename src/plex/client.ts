@@ -120,7 +120,7 @@ export class PlexClient {
       throw new PlexError('bad_request', 'plex_url contains X-Plex-Token: remove it from the URL and put the token in plex_token');
     }
     if (!opts.token || !opts.token.trim()) {
-      throw new PlexError('unauthorized', 'plex_token is empty: set the Plex token in the PlexSync settings');
+      throw new PlexError('unauthorized', 'plex_token is empty: set the Plex token in the PlexCourier settings');
     }
     this.opts = opts;
     this.token = opts.token.trim();
@@ -190,7 +190,7 @@ export class PlexClient {
         await fs.rename(tmp, file);
       } catch (e) {
         const code = (e as { code?: string }).code ?? 'error';
-        throw new PlexError('bad_request', `cannot write the Plex client id file ${file} (${code}): make the PlexSync data directory writable`);
+        throw new PlexError('bad_request', `cannot write the Plex client id file ${file} (${code}): make the PlexCourier data directory writable`);
       }
       return id;
     })().catch((e: unknown) => {
@@ -205,12 +205,12 @@ export class PlexClient {
       Accept: 'application/json',
       'X-Plex-Token': this.token,
       'X-Plex-Client-Identifier': await this.identifier(),
-      'X-Plex-Product': 'PlexSync',
+      'X-Plex-Product': 'PlexCourier',
       'X-Plex-Version': PRODUCT_VERSION,
       'X-Plex-Platform': 'Node.js',
       'X-Plex-Platform-Version': process.versions.node,
       'X-Plex-Device': os.platform(),
-      'X-Plex-Device-Name': 'PlexSync',
+      'X-Plex-Device-Name': 'PlexCourier',
     };
     return { ...this.fixedHeaders, ...extra };
   }

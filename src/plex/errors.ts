@@ -93,7 +93,7 @@ export function errorForStatus(
   if (status === 401 || status === 403) {
     return new PlexError(
       'unauthorized',
-      `Plex rejected the token (HTTP ${status}) while ${what}: check plex_token in the PlexSync settings`,
+      `Plex rejected the token (HTTP ${status}) while ${what}: check plex_token in the PlexCourier settings`,
       { status },
     );
   }

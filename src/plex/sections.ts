@@ -1,5 +1,5 @@
 /**
- * Library sections: which ones PlexSync works on and what item type each holds
+ * Library sections: which ones PlexCourier works on and what item type each holds
  * (reference/plex-api.md §2). Movie sections, including "Other Videos"/Personal Media, hold
  * items of search type 1; TV sections hold episodes, type 4. Music and photo sections are ignored.
  */

@@ -41,7 +41,7 @@ export interface PlexHealth {
   version?: string;
   platform?: string;
   machineIdentifier?: string;
-  /** The libraries PlexSync will use. */
+  /** The libraries PlexCourier will use. */
   libraries: { key: string; title: string; type: 'movie' | 'show'; locations: string[] }[];
   /** Items in the path index. */
   indexedItems?: number;

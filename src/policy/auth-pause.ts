@@ -36,7 +36,7 @@ export type AuthPause = z.infer<typeof authPauseSchema>;
  * user changed them without keeping the secrets themselves anywhere.
  */
 export function settingsFingerprint(values: readonly string[]): string {
-  const h = createHash('sha256').update('plexsync-settings\0');
+  const h = createHash('sha256').update('plexcourier-settings\0');
   for (const v of values) h.update(`${v.length}:${v}\0`);
   return h.digest('hex').slice(0, 16);
 }

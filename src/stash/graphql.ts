@@ -10,27 +10,27 @@ import { stashBaseUrl, type ServerConnection } from './input';
  * real schema.
  */
 
-export const PLUGIN_ID = 'plexsync';
+export const PLUGIN_ID = 'plexcourier';
 
-export const SETTINGS_QUERY = `query PlexSyncSettings {
+export const SETTINGS_QUERY = `query PlexCourierSettings {
   configuration { plugins(include: ["${PLUGIN_ID}"]) }
 }`;
 
-export const FIND_SCENE_QUERY = `query PlexSyncFindScene($id: ID!) {
+export const FIND_SCENE_QUERY = `query PlexCourierFindScene($id: ID!) {
   findScene(id: $id) { ${SCENE_FIELDS} }
 }`;
 
 // `ids` replaces the deprecated `scene_ids` (schema.graphql findScenes); per_page -1 = all of them.
-export const FIND_SCENES_BY_IDS_QUERY = `query PlexSyncFindScenesByIds($ids: [ID!]) {
+export const FIND_SCENES_BY_IDS_QUERY = `query PlexCourierFindScenesByIds($ids: [ID!]) {
   findScenes(ids: $ids, filter: { per_page: -1 }) { count scenes { ${SCENE_FIELDS} } }
 }`;
 
-export const FIND_SCENES_PAGE_QUERY = `query PlexSyncFindScenesPage($filter: FindFilterType, $scene_filter: SceneFilterType) {
+export const FIND_SCENES_PAGE_QUERY = `query PlexCourierFindScenesPage($filter: FindFilterType, $scene_filter: SceneFilterType) {
   findScenes(filter: $filter, scene_filter: $scene_filter) { count scenes { ${SCENE_FIELDS} } }
 }`;
 
 /** Just ids and timestamps: enough for Sync All / Sync Recent to enqueue without hydrating. */
-export const SCENE_IDS_PAGE_QUERY = `query PlexSyncSceneIdsPage($filter: FindFilterType, $scene_filter: SceneFilterType) {
+export const SCENE_IDS_PAGE_QUERY = `query PlexCourierSceneIdsPage($filter: FindFilterType, $scene_filter: SceneFilterType) {
   findScenes(filter: $filter, scene_filter: $scene_filter) { count scenes { id updated_at } }
 }`;
 
@@ -204,8 +204,8 @@ export class StashClient {
     return new StashError(
       'unauthorized',
       this.apiKey
-        ? 'Stash rejected the plugin\'s API key (HTTP 401); check stash_api_key in Settings > Plugins > PlexSync'
-        : 'Stash rejected the plugin\'s session (HTTP 401); set stash_api_key in Settings > Plugins > PlexSync',
+        ? 'Stash rejected the plugin\'s API key (HTTP 401); check stash_api_key in Settings > Plugins > PlexCourier'
+        : 'Stash rejected the plugin\'s session (HTTP 401); set stash_api_key in Settings > Plugins > PlexCourier',
       401,
     );
   }
@@ -240,7 +240,7 @@ export class StashClient {
     return r.data;
   }
 
-  /** PlexSync's saved settings: `{}` when the user never saved any (§5). */
+  /** PlexCourier's saved settings: `{}` when the user never saved any (§5). */
   async fetchPluginSettings(): Promise<Record<string, unknown>> {
     const data = await this.request(SETTINGS_QUERY);
     const parsed = this.parse(z.object({ configuration: z.object({ plugins: z.record(z.string(), z.unknown()).nullish() }) }), data, 'the plugin settings');

@@ -185,21 +185,21 @@ function describeIssue(issue: z.ZodIssue): string {
 export function parsePluginInput(stdin: Buffer | string): PluginInput {
   const text = (typeof stdin === 'string' ? stdin : stdin.toString('utf8')).trim();
   if (text === '') {
-    fail('PlexSync received no input on stdin; it must be started by Stash (a scene hook or Settings > Tasks)');
+    fail('PlexCourier received no input on stdin; it must be started by Stash (a scene hook or Settings > Tasks)');
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    fail(`PlexSync could not parse its input as JSON (${(err as Error).message}); it must be started by Stash`);
+    fail(`PlexCourier could not parse its input as JSON (${(err as Error).message}); it must be started by Stash`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    fail('PlexSync input must be a JSON object with server_connection and args; it must be started by Stash');
+    fail('PlexCourier input must be a JSON object with server_connection and args; it must be started by Stash');
   }
   const parsed = pluginInputSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    fail(`PlexSync input is not what Stash sends (${first ? describeIssue(first) : 'invalid'})`);
+    fail(`PlexCourier input is not what Stash sends (${first ? describeIssue(first) : 'invalid'})`);
   }
   const { hookContext, mode, ...rest } = parsed.data.args;
   const result: PluginInput = { connection: parsed.data.server_connection, args: rest };
@@ -211,7 +211,7 @@ export function parsePluginInput(stdin: Buffer | string): PluginInput {
     const ctx = hookContextSchema.safeParse(hookContext);
     if (!ctx.success) {
       const first = ctx.error.issues[0];
-      fail(`PlexSync hook input is not what Stash sends (hookContext.${first ? describeIssue(first) : 'invalid'})`);
+      fail(`PlexCourier hook input is not what Stash sends (hookContext.${first ? describeIssue(first) : 'invalid'})`);
     }
     result.hook = classifyHook(ctx.data);
   }

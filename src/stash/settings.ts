@@ -1,14 +1,14 @@
 import { z } from 'zod';
 
 /**
- * PlexSync's settings as Stash returns them from `configuration { plugins(include: ["plexsync"]) }`
+ * PlexCourier's settings as Stash returns them from `configuration { plugins(include: ["plexcourier"]) }`
  * (reference/stash-plugin-protocol.md §5): only the keys a user has saved, BOOLEAN as JSON bool,
  * NUMBER as a number, STRING as a string. The UI shows an unsaved boolean as off and an unsaved number
  * as 0, so every default here is false / 0 (= "the built-in default") / "". The keys are declared in
  * plugin.yml; keep the two in step (test/stash/settings.test.ts checks it).
  */
 
-export const SETTINGS_LOCATION = 'Settings > Plugins > PlexSync';
+export const SETTINGS_LOCATION = 'Settings > Plugins > PlexCourier';
 
 export class SettingsError extends Error {
   override name = 'SettingsError';
@@ -181,7 +181,7 @@ function readString(raw: Record<string, unknown>, key: string, warnings: string[
 
 function required(raw: Record<string, unknown>, key: string, hint: string): string {
   const v = readString(raw, key, []);
-  if (v === '') throw new SettingsError(`PlexSync setting "${DISPLAY[key] ?? key}" (${key}) is not set: ${hint} in ${SETTINGS_LOCATION}`);
+  if (v === '') throw new SettingsError(`PlexCourier setting "${DISPLAY[key] ?? key}" (${key}) is not set: ${hint} in ${SETTINGS_LOCATION}`);
   return v;
 }
 
@@ -210,14 +210,14 @@ function normalisePlexUrl(text: string): string {
     url = new URL(text);
   } catch {
     throw new SettingsError(
-      `PlexSync setting "Plex URL" (plex_url) is "${text}", which is not a URL: enter e.g. http://192.168.1.10:32400 in ${SETTINGS_LOCATION}`,
+      `PlexCourier setting "Plex URL" (plex_url) is "${text}", which is not a URL: enter e.g. http://192.168.1.10:32400 in ${SETTINGS_LOCATION}`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SettingsError(`PlexSync setting "Plex URL" (plex_url) must start with http:// or https://; fix it in ${SETTINGS_LOCATION}`);
+    throw new SettingsError(`PlexCourier setting "Plex URL" (plex_url) must start with http:// or https://; fix it in ${SETTINGS_LOCATION}`);
   }
   if (url.search || url.hash) {
-    throw new SettingsError(`PlexSync setting "Plex URL" (plex_url) must not contain "?" or "#" (put the token in plex_token); fix it in ${SETTINGS_LOCATION}`);
+    throw new SettingsError(`PlexCourier setting "Plex URL" (plex_url) must not contain "?" or "#" (put the token in plex_token); fix it in ${SETTINGS_LOCATION}`);
   }
   return url.toString().replace(/\/+$/, '');
 }
@@ -232,7 +232,7 @@ export function loadSettings(raw: unknown): LoadedSettings {
   const warnings: string[] = [];
   const parsed = rawSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    throw new SettingsError(`PlexSync settings from Stash are not a map of values; re-save them in ${SETTINGS_LOCATION}`);
+    throw new SettingsError(`PlexCourier settings from Stash are not a map of values; re-save them in ${SETTINGS_LOCATION}`);
   }
   const r = parsed.data;
   const plexUrl = normalisePlexUrl(required(r, 'plex_url', 'enter your Plex server address, e.g. http://192.168.1.10:32400,'));
@@ -297,7 +297,7 @@ export function loadSettings(raw: unknown): LoadedSettings {
     warnings.push('settings skip_not_found and scan_not_found are both on; the scan is requested once and the job is then finished quietly');
   }
   for (const key of Object.keys(r)) {
-    if (!(key in SETTING_TYPES)) warnings.push(`setting ${key} is not a PlexSync setting; ignoring it`);
+    if (!(key in SETTING_TYPES)) warnings.push(`setting ${key} is not a PlexCourier setting; ignoring it`);
   }
   return { settings, warnings };
 }

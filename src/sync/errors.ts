@@ -22,7 +22,7 @@ export type SyncErrorClass =
   | 'stash_unauthorized' // Stash refused the session cookie or API key
   | 'scene_missing' // the scene was destroyed in Stash: nothing left to sync
   // Ours
-  | 'internal' // a bug in PlexSync: retrying the same code will fail the same way
+  | 'internal' // a bug in PlexCourier: retrying the same code will fail the same way
   | 'poison'; // the job crashed the worker too many times (queue-research.md §6.1)
 
 export const SYNC_ERROR_CLASSES: readonly SyncErrorClass[] = [

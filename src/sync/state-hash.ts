@@ -9,7 +9,7 @@ import type { MapOptions } from './map';
  * options (switching a field on must resync everything once) and whether the write was fill-only.
  * The format is versioned: changing what goes in changes `VERSION`, which resyncs every scene once.
  */
-const VERSION = 'plexsync-state-v1';
+const VERSION = 'plexcourier-state-v1';
 
 // Plex keeps no order for these (plex-api.md §4.3), so Stash reordering them is not a change.
 // Actors keep their order: it is the billing order Plex shows.

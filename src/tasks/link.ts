@@ -14,7 +14,7 @@ export interface TaskEnv {
   entryFile: string;
   connection: ServerConnection;
   log: StashLogger;
-  /** PlexSync's settings as saved in Stash, when the task could read them at its start. */
+  /** PlexCourier's settings as saved in Stash, when the task could read them at its start. */
   savedSettings?: Record<string, unknown>;
 }
 
@@ -48,7 +48,7 @@ export async function sendCommand(env: TaskEnv, cmd: CommandBody, timeoutMs = 12
     }
     await sleep(100);
   }
-  throw new Error(`the PlexSync worker did not answer within ${Math.round(timeoutMs / 1000)} s; see plexsync.log in ${env.dataDir}`);
+  throw new Error(`the PlexCourier worker did not answer within ${Math.round(timeoutMs / 1000)} s; see plexcourier.log in ${env.dataDir}`);
 }
 
 export interface FollowOutcome {

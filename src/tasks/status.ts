@@ -37,7 +37,7 @@ export async function readStatusSnapshot(dataDir: string, now = Date.now()): Pro
   const snapshot = { ...raw, alive, inboxWaiting: await pendingInboxFiles(paths) };
   const lines: string[] = [];
   if (!raw) {
-    lines.push('PlexSync has not run yet: no queue status exists (it appears after the first scene edit or task).');
+    lines.push('PlexCourier has not run yet: no queue status exists (it appears after the first scene edit or task).');
   } else {
     const c = raw.counts;
     lines.push(

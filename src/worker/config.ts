@@ -65,7 +65,7 @@ export class Config {
     } catch (err) {
       // Keep the settings we had: a Stash restart must not stop a sync that knows what to do.
       this.settingsAt = Date.now();
-      if (!this.settings) this.setProblem(`cannot read PlexSync's settings from Stash: ${(err as Error).message}`);
+      if (!this.settings) this.setProblem(`cannot read PlexCourier's settings from Stash: ${(err as Error).message}`);
       return;
     }
     this.settingsAt = Date.now();

@@ -7,7 +7,7 @@ import type { EngineExit, EngineInit, EngineMessage } from './messages';
 
 export interface DaemonOptions {
   dataDir: string;
-  /** The bundle file to start the engine thread from (the same plexsync.cjs). */
+  /** The bundle file to start the engine thread from (the same plexcourier.cjs). */
   entryFile: string;
   /** Foreground: also log to stderr and never exit when idle. */
   foreground: boolean;
@@ -103,7 +103,7 @@ function runEngineThread(
   onElected: () => void,
 ): Promise<EngineExit | 'crashed' | 'hung'> {
   return new Promise((resolve) => {
-    const init: EngineInit = { ...opts.init, role: 'plexsync-engine', dataDir: paths.root };
+    const init: EngineInit = { ...opts.init, role: 'plexcourier-engine', dataDir: paths.root };
     // A small young generation keeps the worker's peak memory down while it indexes a large library.
     const worker = new Worker(opts.entryFile, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     onStart(worker);

@@ -35,5 +35,5 @@ export function toSyncError(err: unknown): SyncError {
   const cls = (err as { syncClass?: unknown } | null)?.syncClass;
   if (typeof cls === 'string' && isSyncErrorClass(cls)) return syncError(cls, (err as Error).message);
   const message = err instanceof Error ? err.message : String(err);
-  return syncError('internal', `PlexSync hit an unexpected error (please report it): ${message}`);
+  return syncError('internal', `PlexCourier hit an unexpected error (please report it): ${message}`);
 }

@@ -21,7 +21,7 @@ export interface FileLoggerOptions {
 }
 
 /**
- * The worker's log: a size-capped file in the data directory, rotated once (`plexsync.log.1`).
+ * The worker's log: a size-capped file in the data directory, rotated once (`plexcourier.log.1`).
  * The worker is detached from Stash (its stdio is /dev/null), so this file is where its story is told.
  * Appends are synchronous: both worker threads write here, and a line must survive a SIGKILL right after.
  */

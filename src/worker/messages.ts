@@ -1,7 +1,7 @@
 /** What the supervisor (src/worker/daemon.ts) and the engine thread (src/worker/engine.ts) say to each other. */
 
 export interface EngineInit {
-  role: 'plexsync-engine';
+  role: 'plexcourier-engine';
   dataDir: string;
   /** Exit after this long with nothing to do. Infinity for the foreground worker. */
   idleMs: number;

@@ -14,7 +14,7 @@ export function ensureWorker(dataDir: string, entryFile: string): { started: boo
     detached: true,
     stdio: 'ignore',
     windowsHide: true,
-    env: { ...process.env, PLEXSYNC_DATA_DIR: dataDir },
+    env: { ...process.env, PLEXCOURIER_DATA_DIR: dataDir },
   });
   child.unref();
   return { started: true, pid: child.pid };

@@ -27,11 +27,11 @@ export interface EnvOptions {
   scenes?: number | FakeSceneInput[];
   plexItems?: boolean;
   plex?: FakePlexOptions;
-  /** PlexSync settings saved in Stash, on top of plex_url, plex_token and path_map. */
+  /** PlexCourier settings saved in Stash, on top of plex_url, plex_token and path_map. */
   settings?: Record<string, unknown>;
   /** Extra environment for the plugin's processes. */
   env?: NodeJS.ProcessEnv;
-  /** How long an idle worker stays (PLEXSYNC_IDLE_MS). Default 20 s. */
+  /** How long an idle worker stays (PLEXCOURIER_IDLE_MS). Default 20 s. */
   idleMs?: number;
   /** The host's safety net for one hook or task run (Stash has none). Default 2 min; benchmarks raise it. */
   killAfterMs?: number;
@@ -79,10 +79,10 @@ export function makeScene(id: string, extra: Partial<FakeSceneInput> = {}): Fake
 }
 
 export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plexsync-e2e-'));
-  const pluginDir = path.join(tmp, 'plugins', 'plexsync');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plexcourier-e2e-'));
+  const pluginDir = path.join(tmp, 'plugins', 'plexcourier');
   fs.cpSync(path.join(repo, 'dist'), pluginDir, { recursive: true });
-  const yml = path.join(pluginDir, 'plexsync.yml');
+  const yml = path.join(pluginDir, 'plexcourier.yml');
   const dataDir = path.join(pluginDir, 'data');
 
   const scenes = typeof opts.scenes === 'number' || opts.scenes === undefined
@@ -102,10 +102,10 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   });
   const processEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    PLEXSYNC_IDLE_MS: String(opts.idleMs ?? 20_000),
+    PLEXCOURIER_IDLE_MS: String(opts.idleMs ?? 20_000),
     ...opts.env,
   };
-  delete processEnv.PLEXSYNC_DATA_DIR;
+  delete processEnv.PLEXCOURIER_DATA_DIR;
   const hostOpts = { env: processEnv, cwd: tmp, killAfterMs: opts.killAfterMs ?? 120_000 };
   const manifest = loadManifest(yml);
   const taskName = (mode: string) => {
@@ -187,7 +187,7 @@ function inputFieldOf(key: string): string {
 
 export function readLog(dataDir: string): string {
   try {
-    return fs.readFileSync(path.join(dataDir, 'plexsync.log'), 'utf8');
+    return fs.readFileSync(path.join(dataDir, 'plexcourier.log'), 'utf8');
   } catch {
     return '';
   }
@@ -195,7 +195,7 @@ export function readLog(dataDir: string): string {
 
 /** Every process started from this plugin's bundle as a worker (those that lost an election too). */
 export function killWorkers(dataDir: string): void {
-  const bundle = path.join(path.dirname(dataDir), 'plexsync.cjs');
+  const bundle = path.join(path.dirname(dataDir), 'plexcourier.cjs');
   for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     let cmdline = '';
     try {

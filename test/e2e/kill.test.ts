@@ -60,9 +60,9 @@ function neverReapingNode(dir: string): string {
 
 describe('a worker killed at random moments under a parent that never reaps', () => {
   it('is replaced by the next hook every time, and every scene ends synced (or in the DLQ with a reason), none lost', async () => {
-    const shimDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'plexsync-shim-'));
+    const shimDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'plexcourier-shim-'));
     const scenes = 2_000;
-    env = await startEnv({ scenes, env: { PLEXSYNC_NODE: neverReapingNode(shimDir), REAL_NODE: process.execPath } });
+    env = await startEnv({ scenes, env: { PLEXCOURIER_NODE: neverReapingNode(shimDir), REAL_NODE: process.execPath } });
     const ids = Array.from({ length: scenes }, (_, i) => i + 1);
     const first = await env.hook({
       type: 'Scene.Update.Post',

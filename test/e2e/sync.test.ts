@@ -135,7 +135,7 @@ describe('hook input the worker cannot use', () => {
   it('an invalid event spooled by the sh launcher ends in inbox/bad with a reason and never reaches the queue', async () => {
     env = await startEnv({ scenes: 1 });
     const { spawnSync } = await import('node:child_process');
-    const run = spawnSync('sh', [path.join(env.pluginDir, 'plexsync.sh'), 'hook'], { input: '{"server_connection": nope', env: env.processEnv, encoding: 'utf8' });
+    const run = spawnSync('sh', [path.join(env.pluginDir, 'plexcourier.sh'), 'hook'], { input: '{"server_connection": nope', env: env.processEnv, encoding: 'utf8' });
     expect(JSON.parse(run.stdout)).toHaveProperty('output');
     const bad = path.join(env.dataDir, 'inbox', 'bad');
     await env.waitFor(() => fs.existsSync(bad) && fs.readdirSync(bad).some((n) => n.endsWith('.reason')), 'the event to be moved to bad/');

@@ -143,7 +143,7 @@ describe('the worker', () => {
     await env.waitFor(() => env!.plexItem('1').scalars.title === 'Shown', 'the sync');
     await env.waitFor(() => (env!.status().counts?.done ?? 0) === 1, 'the status file');
     const { execFileSync } = await import('node:child_process');
-    const out = JSON.parse(execFileSync(process.execPath, [path.join(env.pluginDir, 'plexsync.cjs'), 'status', '--json'], { env: env.processEnv, encoding: 'utf8' }));
+    const out = JSON.parse(execFileSync(process.execPath, [path.join(env.pluginDir, 'plexcourier.cjs'), 'status', '--json'], { env: env.processEnv, encoding: 'utf8' }));
     expect(out).toMatchObject({ alive: true, counts: { done: 1, dlq: 0 } });
   });
 });

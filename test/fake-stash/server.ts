@@ -99,7 +99,7 @@ export interface FakeStashOptions {
   /** Stash's max_session_age; default 3600 s. */
   sessionMaxAgeMs?: number;
   scenes?: FakeSceneInput[];
-  /** PlexSync's saved settings; undefined = never saved (absent from the plugins map, §5). */
+  /** PlexCourier's saved settings; undefined = never saved (absent from the plugins map, §5). */
   settings?: Record<string, unknown>;
   /** Answer every /graphql request with this HTTP status instead (outage simulation). */
   failWithStatus?: number;
@@ -341,7 +341,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     findScenes,
     configuration: () => ({
       plugins: ({ include }: { include?: string[] | null }) => {
-        const all: Record<string, unknown> = settings === undefined ? {} : { plexsync: settings };
+        const all: Record<string, unknown> = settings === undefined ? {} : { plexcourier: settings };
         if (!include) return all;
         return Object.fromEntries(Object.entries(all).filter(([k]) => include.includes(k)));
       },

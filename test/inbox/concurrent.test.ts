@@ -28,7 +28,7 @@ function runWriter(inboxDir: string, tag: string, count: number): Promise<number
 
 describe('concurrent writers', () => {
   it('120 writer processes at once while the worker ingests: every event is ingested exactly once', async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'plexsync-concurrent-'));
+    const root = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-concurrent-'));
     dirs.push(root);
     const paths = dataPaths(root);
     const store = await QueueStore.open(paths.store);
@@ -71,7 +71,7 @@ describe('concurrent writers', () => {
   }, 120_000);
 
   it('a writer killed at any instant leaves only complete files in new/ and at most litter in tmp/', async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'plexsync-writer-kill-'));
+    const root = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-writer-kill-'));
     dirs.push(root);
     const inbox = path.join(root, 'inbox');
     let killed = 0;

@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 async function setup(): Promise<{ paths: DataPaths; store: QueueStore }> {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'plexsync-ingest-'));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-ingest-'));
   dirs.push(root);
   const paths = dataPaths(root);
   const store = await QueueStore.open(paths.store);

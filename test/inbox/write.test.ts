@@ -10,7 +10,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 const tempInbox = () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'plexsync-inbox-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-inbox-'));
   dirs.push(dir);
   return path.join(dir, 'inbox');
 };

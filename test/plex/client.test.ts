@@ -10,7 +10,7 @@ const setup = useFakePlex();
 const root = (c: PlexClient) => c.getJson('/', rootResponse, { what: 'reading the server' });
 
 describe('PlexClient requests', () => {
-  it('sends the token only as a header, asks for JSON and identifies itself as PlexSync', async () => {
+  it('sends the token only as a header, asks for JSON and identifies itself as PlexCourier', async () => {
     const h = await setup();
     const c = h.client();
     await root(c);
@@ -18,7 +18,7 @@ describe('PlexClient requests', () => {
     expect(r.headers['x-plex-token']).toBe(h.plex.token);
     expect(r.rawUrl).not.toContain(h.plex.token);
     expect(r.headers.accept).toBe('application/json');
-    expect(r.headers['x-plex-product']).toBe('PlexSync');
+    expect(r.headers['x-plex-product']).toBe('PlexCourier');
     expect(r.headers['x-plex-client-identifier']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -152,7 +152,7 @@ describe('PlexClient TLS', () => {
   it('refuses a self-signed certificate by default, with a hint, then accepts it with caFile or tlsInsecure', async () => {
     const [key, cert] = await Promise.all([fs.readFile(path.join(tlsDir, 'key.pem')), fs.readFile(path.join(tlsDir, 'cert.pem'))]);
     const plex = await startFakePlex({ tls: { key, cert } });
-    const dir = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'plexsync-tls-'));
+    const dir = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'plexcourier-tls-'));
     const base = { url: plex.url, token: plex.token, clientIdFile: path.join(dir, 'id') };
     const clients: PlexClient[] = [];
     const make = (extra: object) => {

@@ -36,7 +36,7 @@ export function useFakePlex(): (opts?: FakePlexOptions & { maxInFlight?: number 
   });
   return async (opts = {}) => {
     const plex = await startFakePlex(opts);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plexsync-plex-'));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plexcourier-plex-'));
     const closers: (() => void | Promise<void>)[] = [];
     const maxInFlight = opts.maxInFlight ?? 2;
     const base = () => ({ url: plex.url, token: plex.token, clientIdFile: path.join(dir, 'client-id'), maxInFlight });

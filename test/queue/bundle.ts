@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { afterAll } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bundleDir = () => path.join(root, 'node_modules', '.cache', 'plexsync-queue-tests', String(process.pid));
+const bundleDir = () => path.join(root, 'node_modules', '.cache', 'plexcourier-queue-tests', String(process.pid));
 
 /** Registers the removal of this test file's bundles; call at the top level of a test file that bundles. */
 export function cleanBundlesAfterAll(): void {

@@ -10,7 +10,7 @@ export function useTempDirs(): () => string {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   return () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'plexsync-queue-'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-queue-'));
     dirs.push(dir);
     return dir;
   };

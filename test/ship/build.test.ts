@@ -13,7 +13,7 @@ let build: BuildScript;
 
 beforeAll(async () => {
   ({ build } = await loadScripts());
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'plexsync-build-'));
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-build-'));
   // The same function `npm run build` runs, aimed at a private folder so that a test never rewrites the
   // dist/ other suites may be using.
   dist = await build.buildDist({ distDir: path.join(tmp, 'dist') });
@@ -27,7 +27,7 @@ describe('npm run build', () => {
       listFiles(path.join(repo, 'node_modules', 'classic-level', 'prebuilds', dir)).map((f) => `prebuilds/${dir}/${f}`),
     );
     expect(listFiles(dist)).toEqual(
-      ['THIRD-PARTY-NOTICES.txt', 'plexsync.cjs', 'plexsync.sh', 'plexsync.yml', 'sh.cmd', ...prebuilds].sort(),
+      ['THIRD-PARTY-NOTICES.txt', 'plexcourier.cjs', 'plexcourier.sh', 'plexcourier.yml', 'sh.cmd', ...prebuilds].sort(),
     );
     expect(prebuilds).toContain('prebuilds/linux-x64/classic-level.musl.node');
     expect(prebuilds.some((f) => f.includes('android') || f.includes('ia32'))).toBe(false);
@@ -39,39 +39,39 @@ describe('npm run build', () => {
 
   it('leaves nothing else Stash would parse as a plugin: one .yml, no node_modules', () => {
     const files = listFiles(dist);
-    expect(files.filter((f) => f.endsWith('.yml'))).toEqual(['plexsync.yml']);
+    expect(files.filter((f) => f.endsWith('.yml'))).toEqual(['plexcourier.yml']);
     expect(files.some((f) => f.split('/').includes('node_modules'))).toBe(false);
   });
 
-  it('writes the manifest as dist/plexsync.yml, with the package version', () => {
+  it('writes the manifest as dist/plexcourier.yml, with the package version', () => {
     const manifest = readFileSync(path.join(repo, 'plugin.yml'), 'utf8');
     const version = build.packageVersion();
-    expect(readFileSync(path.join(dist, 'plexsync.yml'), 'utf8')).toBe(manifest.replace(/^version:.*$/m, `version: ${version}`));
+    expect(readFileSync(path.join(dist, 'plexcourier.yml'), 'utf8')).toBe(manifest.replace(/^version:.*$/m, `version: ${version}`));
   });
 
   it('makes the launcher executable and identical to its source', () => {
-    expect(statSync(path.join(dist, 'plexsync.sh')).mode & 0o777).toBe(0o755);
-    expect(readFileSync(path.join(dist, 'plexsync.sh'), 'utf8')).toBe(readFileSync(path.join(repo, 'src', 'launcher', 'plexsync.sh'), 'utf8'));
+    expect(statSync(path.join(dist, 'plexcourier.sh')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(path.join(dist, 'plexcourier.sh'), 'utf8')).toBe(readFileSync(path.join(repo, 'src', 'launcher', 'plexcourier.sh'), 'utf8'));
   });
 
   it('gives sh.cmd the CRLF line endings cmd.exe expects, running the bundle next to it', () => {
     const cmd = readFileSync(path.join(dist, 'sh.cmd'), 'utf8');
     expect(cmd.split('\r\n').length).toBeGreaterThan(5);
     expect(cmd.replace(/\r\n/g, '')).not.toMatch(/\n/);
-    expect(cmd).toContain('"%~dp0plexsync.cjs"');
+    expect(cmd).toContain('"%~dp0plexcourier.cjs"');
   });
 
   it('produces a bundle that starts with no node_modules and reports the package version', () => {
-    const run = spawnSync(process.execPath, [path.join(dist, 'plexsync.cjs'), '--version'], { cwd: '/', encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [path.join(dist, 'plexcourier.cjs'), '--version'], { cwd: '/', encoding: 'utf8' });
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe(build.packageVersion());
   });
 
   it('produces a bundle whose `status --json` prints one JSON object for a fresh data directory', () => {
-    const run = spawnSync(process.execPath, [path.join(dist, 'plexsync.cjs'), 'status', '--json'], {
+    const run = spawnSync(process.execPath, [path.join(dist, 'plexcourier.cjs'), 'status', '--json'], {
       cwd: '/',
       encoding: 'utf8',
-      env: { ...process.env, PLEXSYNC_DATA_DIR: path.join(tmp, 'data') },
+      env: { ...process.env, PLEXCOURIER_DATA_DIR: path.join(tmp, 'data') },
     });
     expect(run.status).toBe(0);
     expect(typeof JSON.parse(run.stdout)).toBe('object');

@@ -19,14 +19,14 @@ const alive = (pid: number) => {
 
 beforeAll(async () => {
   const { build } = await loadScripts();
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'plexsync-dist-'));
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-dist-'));
   const built = await build.buildDist({ distDir: path.join(tmp, 'build') });
-  pluginDir = path.join(tmp, 'plugins', 'community', 'plexsync');
+  pluginDir = path.join(tmp, 'plugins', 'community', 'plexcourier');
   mkdirSync(path.dirname(pluginDir), { recursive: true });
   cpSync(built, pluginDir, { recursive: true });
   rmSync(built, { recursive: true, force: true });
   dataDir = path.join(pluginDir, 'data');
-  // The probe: src/native.ts bundled with the build's own options, placed beside plexsync.cjs.
+  // The probe: src/native.ts bundled with the build's own options, placed beside plexcourier.cjs.
   await esbuild(build.bundleOptions(path.join(__dirname, 'fixtures', 'probe.ts'), path.join(pluginDir, 'probe.cjs')));
 });
 
@@ -55,9 +55,9 @@ describe('dist/ installed without node_modules', () => {
 
   it('spools a hook through the launcher even before any worker can run', async () => {
     const input = hookInput(pluginDir, 7);
-    const run = await runLikeStash(['sh', path.join(pluginDir, 'plexsync.sh'), 'hook'], input, {
+    const run = await runLikeStash(['sh', path.join(pluginDir, 'plexcourier.sh'), 'hook'], input, {
       PATH: process.env.PATH,
-      PLEXSYNC_NODE: path.join(tmp, 'no-node-here'),
+      PLEXCOURIER_NODE: path.join(tmp, 'no-node-here'),
     });
     const [name] = readdirSync(path.join(dataDir, 'inbox', 'new'));
     expect(JSON.parse(run.stdout).output).toBe(`queued ${name}`);
@@ -65,10 +65,10 @@ describe('dist/ installed without node_modules', () => {
   });
 
   it('starts the bundled worker from a hook; it takes the store, writes its pid file and ingests the inbox', async () => {
-    const run = await runLikeStash(['sh', path.join(pluginDir, 'plexsync.sh'), 'hook'], hookInput(pluginDir, 8), {
+    const run = await runLikeStash(['sh', path.join(pluginDir, 'plexcourier.sh'), 'hook'], hookInput(pluginDir, 8), {
       PATH: process.env.PATH,
       HOME: tmp,
-      PLEXSYNC_IDLE_MS: '3000',
+      PLEXCOURIER_IDLE_MS: '3000',
     });
     expect(JSON.parse(run.stdout).output).toMatch(/worker started$/);
 
@@ -84,7 +84,7 @@ describe('dist/ installed without node_modules', () => {
   });
 
   it('answers `status --json` from the installed bundle', () => {
-    const run = spawnSync(process.execPath, [path.join(pluginDir, 'plexsync.cjs'), 'status', '--json'], { cwd: '/', encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [path.join(pluginDir, 'plexcourier.cjs'), 'status', '--json'], { cwd: '/', encoding: 'utf8' });
     expect(run.status).toBe(0);
     expect(typeof JSON.parse(run.stdout)).toBe('object');
   });

@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { availableShells, hookInput, procFields, runLikeStash, waitFor } from './helpers';
 
 const repo = path.resolve(__dirname, '../..');
-const launcherSource = path.join(repo, 'src', 'launcher', 'plexsync.sh');
-const fixtureEntry = path.join(__dirname, 'fixtures', 'plexsync.cjs');
+const launcherSource = path.join(repo, 'src', 'launcher', 'plexcourier.sh');
+const fixtureEntry = path.join(__dirname, 'fixtures', 'plexcourier.cjs');
 const EVENT_NAME = /^\d{13}-\d+-[0-9a-z]+\.(event|cmd)$/;
 
 const shells = availableShells();
@@ -38,11 +38,11 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
   let env: NodeJS.ProcessEnv;
 
   beforeEach(() => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'plexsync-launcher-'));
-    pluginDir = path.join(tmp, 'plugins', 'community', 'plexsync');
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-launcher-'));
+    pluginDir = path.join(tmp, 'plugins', 'community', 'plexcourier');
     mkdirSync(pluginDir, { recursive: true });
-    copyFileSync(launcherSource, path.join(pluginDir, 'plexsync.sh'));
-    copyFileSync(fixtureEntry, path.join(pluginDir, 'plexsync.cjs'));
+    copyFileSync(launcherSource, path.join(pluginDir, 'plexcourier.sh'));
+    copyFileSync(fixtureEntry, path.join(pluginDir, 'plexcourier.cjs'));
     dataDir = path.join(pluginDir, 'data');
     env = { PATH: process.env.PATH, HOME: tmp };
   });
@@ -57,7 +57,7 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
 
   let workersStarted = 0;
   const hook = async (input = hookInput(pluginDir), extraEnv: NodeJS.ProcessEnv = {}) => {
-    const run = await runLikeStash([...shell, path.join(pluginDir, 'plexsync.sh'), 'hook'], input, { ...env, ...extraEnv });
+    const run = await runLikeStash([...shell, path.join(pluginDir, 'plexcourier.sh'), 'hook'], input, { ...env, ...extraEnv });
     if (run.stdout.includes('worker started')) workersStarted += 1;
     return run;
   };
@@ -127,9 +127,9 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
     expect(readFileSync(path.join(inboxNew(), name as string), 'utf8')).toBe(input);
   });
 
-  it('uses PLEXSYNC_DATA_DIR when set', async () => {
+  it('uses PLEXCOURIER_DATA_DIR when set', async () => {
     const elsewhere = path.join(tmp, 'elsewhere');
-    await hook(hookInput(pluginDir), { PLEXSYNC_DATA_DIR: elsewhere });
+    await hook(hookInput(pluginDir), { PLEXCOURIER_DATA_DIR: elsewhere });
     expect(readdirSync(path.join(elsewhere, 'inbox', 'new'))).toHaveLength(1);
     expect(existsSync(dataDir)).toBe(false);
   });
@@ -195,7 +195,7 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
   });
 
   describe('where there is no /proc (macOS, BSD)', () => {
-    const noProc = () => ({ PLEXSYNC_PROC: path.join(tmp, 'no-proc') });
+    const noProc = () => ({ PLEXCOURIER_PROC: path.join(tmp, 'no-proc') });
 
     it('does not restart a live node worker', async () => {
       const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
@@ -234,7 +234,7 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
   });
 
   it('keeps the event and says in one Stash error line that Node >= 20 is needed when no node is found', async () => {
-    const run = await hook(hookInput(pluginDir), { PLEXSYNC_NODE: path.join(tmp, 'no-such-node') });
+    const run = await hook(hookInput(pluginDir), { PLEXCOURIER_NODE: path.join(tmp, 'no-such-node') });
     expect(run.code).toBe(0);
     expect(spooled()).toHaveLength(1);
     const lines = run.stderr.split('\n').filter(Boolean);
@@ -251,7 +251,7 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
     const blocker = path.join(tmp, 'a-file');
     writeFileSync(blocker, 'not a directory');
     const input = hookInput(pluginDir);
-    const run = await hook(input, { PLEXSYNC_DATA_DIR: path.join(blocker, 'data') });
+    const run = await hook(input, { PLEXCOURIER_DATA_DIR: path.join(blocker, 'data') });
 
     const handedOver = recorded('hook.json');
     expect(handedOver?.stdin).toBe(input);
@@ -261,7 +261,7 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
 
   it('execs the Node entry for a task, with stdin intact', async () => {
     const input = JSON.stringify({ server_connection: { PluginDir: pluginDir }, args: { mode: 'status' } });
-    const run = await runLikeStash([...shell, path.join(pluginDir, 'plexsync.sh'), 'task'], input, env);
+    const run = await runLikeStash([...shell, path.join(pluginDir, 'plexcourier.sh'), 'task'], input, env);
     const task = recorded('task.json');
     expect(task?.stdin).toBe(input);
     expect(task?.pid).toBe(run.pid);
@@ -270,9 +270,9 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
   });
 
   it('answers a task with one Stash error line and one JSON error when no node is found', async () => {
-    const run = await runLikeStash([...shell, path.join(pluginDir, 'plexsync.sh'), 'task'], '{"args":{"mode":"status"}}', {
+    const run = await runLikeStash([...shell, path.join(pluginDir, 'plexcourier.sh'), 'task'], '{"args":{"mode":"status"}}', {
       ...env,
-      PLEXSYNC_NODE: path.join(tmp, 'no-such-node'),
+      PLEXCOURIER_NODE: path.join(tmp, 'no-such-node'),
     });
     expect(run.code).toBe(0);
     expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
@@ -281,7 +281,7 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
   });
 
   it('works from a relative plugin path, resolved against Stash’s working directory', async () => {
-    const run = await runLikeStash([...shell, 'plugins/community/plexsync/plexsync.sh', 'hook'], hookInput(pluginDir), env, tmp);
+    const run = await runLikeStash([...shell, 'plugins/community/plexcourier/plexcourier.sh', 'hook'], hookInput(pluginDir), env, tmp);
     if (run.stdout.includes('worker started')) workersStarted += 1;
     expect(run.code).toBe(0);
     expect(spooled()).toHaveLength(1);

@@ -51,7 +51,7 @@ describe('which platforms have a LevelDB binary', () => {
 
 describe('loadClassicLevel', () => {
   it('opens a real LevelDB store that keeps what was written across a reopen', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'plexsync-native-'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-native-'));
     try {
       const ClassicLevel = await loadClassicLevel();
       const location = path.join(dir, 'queue');

@@ -14,7 +14,7 @@ let index: string;
 beforeAll(async () => {
   const scripts = await loadScripts();
   pack = scripts.pack;
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'plexsync-package-'));
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'plexcourier-package-'));
   dist = await scripts.build.buildDist({ distDir: path.join(tmp, 'dist') });
   mkdirSync(path.join(tmp, 'out'));
   const result = pack.packageDist({ distDir: dist, outDir: path.join(tmp, 'out') });
@@ -34,8 +34,8 @@ describe('npm run package', () => {
 
   it('keeps the launcher executable and every other file plain', () => {
     const modes = Object.fromEntries(readZip(zip).map((e) => [e.name, e.mode]));
-    expect(modes['plexsync.sh']).toBe(0o755);
-    expect(Object.entries(modes).filter(([name, mode]) => name !== 'plexsync.sh' && mode !== 0o644)).toEqual([]);
+    expect(modes['plexcourier.sh']).toBe(0o755);
+    expect(Object.entries(modes).filter(([name, mode]) => name !== 'plexcourier.sh' && mode !== 0o644)).toEqual([]);
   });
 
   it('stays small enough for Stash’s 10-second download (under 3 MB)', () => {
@@ -44,11 +44,11 @@ describe('npm run package', () => {
 
   it('writes an index entry whose sha256 is the zip’s, in Stash’s source index format', () => {
     const sha256 = createHash('sha256').update(zip).digest('hex');
-    expect(index).toMatch(/^- id: plexsync$/m);
-    expect(index).toMatch(/^ {2}name: "PlexSync"$/m);
+    expect(index).toMatch(/^- id: plexcourier$/m);
+    expect(index).toMatch(/^ {2}name: "PlexCourier"$/m);
     expect(index).toMatch(/^ {2}version: "\d+\.\d+\.\d+(-[0-9a-f]+)?"$/m);
     expect(index).toMatch(/^ {2}date: "\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"$/m);
-    expect(index).toMatch(/^ {2}path: "plexsync\.zip"$/m);
+    expect(index).toMatch(/^ {2}path: "plexcourier\.zip"$/m);
     expect(index).toContain(`  sha256: ${sha256}\n`);
     expect(index).toMatch(/^ {2}metadata:\n {4}description: ".+"$/m);
   });

@@ -5,13 +5,13 @@
  *   import { runHook, runTask, runBulkHooks, startTask } from '../stash-host/host';
  *
  *   const conn = fake.connection;                          // from startFakeStash(), or { Port, ... } by hand
- *   const r = await runHook('dist/plexsync.yml', { type: 'Scene.Update.Post', id: 45,
+ *   const r = await runHook('dist/plexcourier.yml', { type: 'Scene.Update.Post', id: 45,
  *                            input: { id: '45', tag_ids: ['21'] }, inputFields: ['id', 'tag_ids'] }, conn);
  *   r.output; r.error; r.logs /* {level, msg}[] *\/; r.exitCode; r.signal; r.wallMs;
  *
- *   const t = await runTask('dist/plexsync.yml', 'Process Queue', {}, conn);   // t.progress: number[] (0–1)
- *   const running = startTask('dist/plexsync.yml', 'Sync All Scenes', {}, conn); running.cancel(); await running.result;
- *   const all = await runBulkHooks('dist/plexsync.yml', { type: 'Scene.Update.Post', ids: [1, 2, 3],
+ *   const t = await runTask('dist/plexcourier.yml', 'Process Queue', {}, conn);   // t.progress: number[] (0–1)
+ *   const running = startTask('dist/plexcourier.yml', 'Sync All Scenes', {}, conn); running.cancel(); await running.result;
+ *   const all = await runBulkHooks('dist/plexcourier.yml', { type: 'Scene.Update.Post', ids: [1, 2, 3],
  *                                   input: { ids: ['1','2','3'], tag_ids: { ids: ['7'], mode: 'ADD' } },
  *                                   inputFields: ['ids', 'tag_ids'] }, conn);   // one process after another
  *

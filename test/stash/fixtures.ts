@@ -10,7 +10,7 @@ export const PLUGIN_YML = path.join(REPO, 'plugin.yml');
 export const TSX_LOADER = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(path.join(tmpdir(), `plexsync-${prefix}-`));
+  const dir = mkdtempSync(path.join(tmpdir(), `plexcourier-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

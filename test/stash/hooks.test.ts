@@ -35,7 +35,7 @@ describe('which edits can change Plex', () => {
     expect(decideHook(upd(['id', 'rating100']), ratingOff).upserts).toEqual([]);
   });
 
-  it('an input field PlexSync does not know counts as a change', () => {
+  it('an input field PlexCourier does not know counts as a change', () => {
     expect(decideHook(upd(['id', 'some_future_field']), ratingOff).upserts).toHaveLength(1);
   });
 

@@ -128,8 +128,8 @@ describe('the host follows Stash', () => {
     const dir = tempDir('argv');
     try {
       const m = loadManifest(path.join(REPO, 'plugin.yml'));
-      const argv = buildArgv({ ...m, pluginDir: '/plugins/plexsync' }, ['hook'], { PATH: '/usr/bin:/bin' }, '/');
-      expect(argv.slice(1)).toEqual(['/plugins/plexsync/plexsync.sh', 'hook']);
+      const argv = buildArgv({ ...m, pluginDir: '/plugins/plexcourier' }, ['hook'], { PATH: '/usr/bin:/bin' }, '/');
+      expect(argv.slice(1)).toEqual(['/plugins/plexcourier/plexcourier.sh', 'hook']);
       expect(argv[0]).toMatch(/^\/(usr\/)?bin\/sh$/);
       // Not on PATH: Stash falls back to <pluginDir>/<argv[0]> (§1.3).
       const m2 = { ...m, exec: ['node', '{pluginDir}/x.cjs'], pluginDir: dir.dir };
@@ -202,10 +202,10 @@ describe('the host follows Stash', () => {
     const dir = tempDir('nostart');
     try {
       const y = path.join(dir.dir, 'x.yml');
-      writeFileSync(y, 'name: x\nexec: [plexsync-no-such-program]\ntasks:\n  - name: T\n');
+      writeFileSync(y, 'name: x\nexec: [plexcourier-no-such-program]\ntasks:\n  - name: T\n');
       const r = await runTask(y, 'T', {}, conn, { env: { PATH: '' } });
       expect(r.exitCode).toBeNull();
-      expect(r.error).toBe(`fork/exec ${path.join(dir.dir, 'plexsync-no-such-program')}: ENOENT`);
+      expect(r.error).toBe(`fork/exec ${path.join(dir.dir, 'plexcourier-no-such-program')}: ENOENT`);
     } finally {
       dir.cleanup();
     }

@@ -10,13 +10,13 @@ const REQUIRED_MODES = ['process_queue', 'process_dlq', 'status', 'sync_all', 's
 describe('plugin.yml', () => {
   const m = loadManifest(PLUGIN_YML);
 
-  it('loads under Stash strict rules as the raw plugin plexsync once copied to plexsync.yml', () => {
-    const asBuilt = parseManifest(readFileSync(PLUGIN_YML, 'utf8'), '/plugins/community/plexsync/plexsync.yml');
-    expect(asBuilt.id).toBe('plexsync');
-    expect(asBuilt.pluginDir).toBe('/plugins/community/plexsync');
+  it('loads under Stash strict rules as the raw plugin plexcourier once copied to plexcourier.yml', () => {
+    const asBuilt = parseManifest(readFileSync(PLUGIN_YML, 'utf8'), '/plugins/community/plexcourier/plexcourier.yml');
+    expect(asBuilt.id).toBe('plexcourier');
+    expect(asBuilt.pluginDir).toBe('/plugins/community/plexcourier');
     expect(m.interface).toBe('raw');
-    expect(m.exec).toEqual(['sh', '{pluginDir}/plexsync.sh']);
-    expect(m.name).toBe('PlexSync');
+    expect(m.exec).toEqual(['sh', '{pluginDir}/plexcourier.sh']);
+    expect(m.name).toBe('PlexCourier');
   });
 
   it('has one hook entry on the three Scene triggers with execArgs [hook]', () => {

@@ -79,7 +79,7 @@ describe('required settings', () => {
   it('no saved settings at all: one line naming plex_url and where to set it', () => {
     const err = errorOf(undefined);
     expect(err).toBeInstanceOf(SettingsError);
-    expect(err.message).toMatch(/plex_url.*Settings > Plugins > PlexSync/);
+    expect(err.message).toMatch(/plex_url.*Settings > Plugins > PlexCourier/);
     expect(err.message).not.toContain('\n');
   });
 
@@ -123,7 +123,7 @@ describe('bad optional settings fall back with a warning', () => {
   });
 
   it('an undeclared key is reported and ignored', () => {
-    expect(loadSettings({ ...required, sync_master: true }).warnings).toEqual(['setting sync_master is not a PlexSync setting; ignoring it']);
+    expect(loadSettings({ ...required, sync_master: true }).warnings).toEqual(['setting sync_master is not a PlexCourier setting; ignoring it']);
   });
 
   it('parsePathMap keeps Windows prefixes intact', () => {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# PlexSync launcher. Stash runs `sh {pluginDir}/plexsync.sh hook|task` with one JSON object on stdin
+# PlexCourier launcher. Stash runs `sh {pluginDir}/plexcourier.sh hook|task` with one JSON object on stdin
 # (reference/stash-plugin-protocol.md §1.3, §2). Stash makes the user's Save wait for every hook process
 # (§4.3) and a bulk edit runs one per scene, so a hook never starts Node in the foreground: it spools stdin
 # into the inbox, makes sure a worker is alive, prints one JSON object and exits. Everything else is Node's.
@@ -12,10 +12,10 @@ set -f  # no globbing when fields are split below
 # The plugin dir is this script's own dir. Stash's cwd is ours (§1.3 point 6), so a relative one stays valid.
 case $0 in */*) plugin_dir=${0%/*} ;; *) plugin_dir=. ;; esac
 case $plugin_dir in /*) ;; *) plugin_dir=$PWD/$plugin_dir ;; esac
-entry=$plugin_dir/plexsync.cjs
+entry=$plugin_dir/plexcourier.cjs
 
 # Keep in step with resolveDataDir and dataPaths in src/paths.ts.
-data_dir=$PLEXSYNC_DATA_DIR
+data_dir=$PLEXCOURIER_DATA_DIR
 while :; do
   case $data_dir in
     [' 	']*) data_dir=${data_dir#?} ;;
@@ -32,13 +32,13 @@ start_marker=$data_dir/worker.starting
 clock_file=$data_dir/inbox/launcher-clock
 
 # Stash logs a stderr line starting 0x01 'e' 0x02 at ERROR (§3.2).
-log_error() { printf '\001e\002PlexSync: %s\n' "$1" >&2; }
+log_error() { printf '\001e\002PlexCourier: %s\n' "$1" >&2; }
 
 # Sets node_bin. macOS GUI launches give Stash a bare PATH (§7), hence the usual install places.
 find_node() {
   node_bin=
-  if [ -n "${PLEXSYNC_NODE:-}" ]; then
-    [ -f "$PLEXSYNC_NODE" ] && [ -x "$PLEXSYNC_NODE" ] && node_bin=$PLEXSYNC_NODE
+  if [ -n "${PLEXCOURIER_NODE:-}" ]; then
+    [ -f "$PLEXCOURIER_NODE" ] && [ -x "$PLEXCOURIER_NODE" ] && node_bin=$PLEXCOURIER_NODE
     return
   fi
   saved_ifs=$IFS
@@ -54,7 +54,7 @@ find_node() {
 }
 
 node_missing() {
-  log_error "Node.js >= 20 is needed and was not found (looked on PATH, in /usr/local/bin, /opt/homebrew/bin, /usr/bin, /opt/local/bin, ~/.nvm/current/bin, ~/.volta/bin and $plugin_dir/node). Install Node.js 20 or later, or set PLEXSYNC_NODE to its path; in Docker use an image derived from stashapp/stash that adds it (RUN apk add --no-cache nodejs)."
+  log_error "Node.js >= 20 is needed and was not found (looked on PATH, in /usr/local/bin, /opt/homebrew/bin, /usr/bin, /opt/local/bin, ~/.nvm/current/bin, ~/.volta/bin and $plugin_dir/node). Install Node.js 20 or later, or set PLEXCOURIER_NODE to its path; in Docker use an image derived from stashapp/stash that adds it (RUN apk add --no-cache nodejs)."
 }
 
 # Runs the Node entry in place of this shell, so Stash's SIGKILL reaches Node (§4.5) and stdin is untouched.
@@ -62,7 +62,7 @@ exec_node() {
   find_node
   if [ -z "$node_bin" ]; then
     node_missing
-    printf '%s\n' '{"error":"PlexSync: Node.js >= 20 not found"}'
+    printf '%s\n' '{"error":"PlexCourier: Node.js >= 20 not found"}'
     exit 0
   fi
   exec "$node_bin" "$entry" "$@"
@@ -73,8 +73,8 @@ worker_alive() {
   pid= start= stat=
   read -r pid start 2>/dev/null <"$pid_file"
   case $pid in '' | *[!0-9]*) return 1 ;; esac
-  # PLEXSYNC_PROC exists only so that tests can take the no-/proc path on Linux.
-  proc=${PLEXSYNC_PROC:-/proc}
+  # PLEXCOURIER_PROC exists only so that tests can take the no-/proc path on Linux.
+  proc=${PLEXCOURIER_PROC:-/proc}
   if [ -r "$proc/self/stat" ]; then
     # Linux. A pid can be reused, so the kernel's start time (field 22) must match the file's. And in Docker
     # Stash is PID 1 and never reaps (§7), so a dead worker stays a zombie that `kill -0` calls alive: check
@@ -161,7 +161,7 @@ hook() {
   if ! cat >>"$inbox_tmp/$name" || ! mv -f "$inbox_tmp/$name" "$inbox_new/$name"; then
     rm -f "$inbox_tmp/$name"
     log_error "could not write the event to $inbox_tmp (disk full?); it is lost. Run the Sync Recent task once the disk has room."
-    printf '%s\n' '{"error":"PlexSync: could not spool the event"}'
+    printf '%s\n' '{"error":"PlexCourier: could not spool the event"}'
     exit 0
   fi
 
@@ -170,7 +170,7 @@ hook() {
     if [ -z "$node_bin" ]; then
       node_missing
       rm -f "$start_marker"
-      printf '{"output":"queued %s","error":"PlexSync: Node.js >= 20 not found; the event waits in the inbox"}\n' "$name"
+      printf '{"output":"queued %s","error":"PlexCourier: Node.js >= 20 not found; the event waits in the inbox"}\n' "$name"
       exit 0
     fi
     # Detached with stdio on /dev/null: Stash reads our stdout to EOF (§3.1), and must not wait for the worker.
