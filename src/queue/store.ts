@@ -29,9 +29,14 @@ export interface QueueStoreOptions {
   doneTtlMs?: number;
   /** At most this many completed-job records are kept. Defaults to 1,000. */
   doneMaxEntries?: number;
-  /** DLQ entries older than this are purged on each dead-letter. Defaults to 30 days (issue 2 §8). */
+  /**
+   * DLQ entries older than this are purged on each dead-letter and recovery. It comes from the
+   * `dlq_retention_days` setting (see setDlqRetention); until the worker has read the settings it is
+   * unknown, and nothing is purged by age, so a user who keeps entries longer than the default never
+   * loses one to a worker that has not yet asked Stash.
+   */
   dlqMaxAgeMs?: number;
-  /** The DLQ keeps at most this many entries (oldest purged first). Defaults to 5,000 (research §7). */
+  /** The DLQ keeps at most this many entries (oldest purged first). Defaults to DLQ_MAX_ENTRIES, the documented cap. */
   dlqMaxEntries?: number;
   /** Ingest markers older than this are swept; longer than the inbox tmp GC age. Defaults to 7 days. */
   seenTtlMs?: number;
@@ -62,6 +67,8 @@ export interface OldestWaiting {
 }
 
 const DAY = 86_400_000;
+/** The documented cap on DLQ entries (README, "Failed list retention"); the oldest go first beyond it. */
+export const DLQ_MAX_ENTRIES = 10_000;
 const MAX_TIME = 0xffff_ffff_ffff;
 const POISON = 'poison';
 
@@ -82,8 +89,8 @@ const POISON = 'poison';
  * - release and crash recovery put the job back at its old place in the ready order.
  * - poison (maxCrashes crashes in flight): DLQ class 'poison'; a pending rerun is dropped with it.
  * - removeScene: waiting job, DLQ entry and sync record go; an active job is dropped when it finishes.
- * - Done records: 24 h / 1,000 by default, swept on each completion. DLQ: 30 days / 5,000, purged on
- *   each dead-letter and at open.
+ * - Done records: 24 h / 1,000 by default, swept on each completion. DLQ: the retention the settings
+ *   give (setDlqRetention) and at most 10,000 entries, purged on each dead-letter and recovery.
  */
 export class QueueStore {
   private readonly jobs = new Map<string, Job>();
@@ -102,7 +109,9 @@ export class QueueStore {
   private pendingGroup: { ops: Op[]; sync: boolean; waiters: { resolve: () => void; reject: (err: unknown) => void }[] } | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
-  private readonly opts: Required<Omit<QueueStoreOptions, 'now'>>;
+  private readonly opts: Required<Omit<QueueStoreOptions, 'now' | 'dlqMaxAgeMs'>>;
+  /** Undefined until the settings are known: then nothing is purged by age. */
+  private dlqMaxAgeMs: number | undefined;
   private readonly now: () => number;
   /** Records that failed validation at open, one line each (they are left in place, untouched). */
   readonly loadProblems: string[] = [];
@@ -116,12 +125,23 @@ export class QueueStore {
       maxCrashes: opts.maxCrashes ?? 3,
       doneTtlMs: opts.doneTtlMs ?? DAY,
       doneMaxEntries: opts.doneMaxEntries ?? 1000,
-      dlqMaxAgeMs: opts.dlqMaxAgeMs ?? 30 * DAY,
-      dlqMaxEntries: opts.dlqMaxEntries ?? 5000,
+      dlqMaxEntries: opts.dlqMaxEntries ?? DLQ_MAX_ENTRIES,
       seenTtlMs: opts.seenTtlMs ?? 7 * DAY,
       compactEvery: opts.compactEvery ?? 10_000,
     };
     this.now = opts.now ?? Date.now;
+    this.dlqMaxAgeMs = opts.dlqMaxAgeMs;
+  }
+
+  /** The DLQ retention from the settings (`dlq_retention_days`); every later purge uses it. */
+  setDlqRetention(maxAgeMs: number): void {
+    if (!(maxAgeMs > 0)) throw new RangeError(`DLQ retention ${maxAgeMs} ms is not a positive duration`);
+    this.dlqMaxAgeMs = maxAgeMs;
+  }
+
+  /** The retention purges use now (undefined: not known yet, nothing is purged by age). */
+  dlqRetentionMs(): number | undefined {
+    return this.dlqMaxAgeMs;
   }
 
   /**
@@ -353,7 +373,7 @@ export class QueueStore {
     const now = this.now();
     const ops: Op[] = [];
     this.deadLetterJob(job, error, job.attempts + 1, now, ops);
-    this.purgeDlqOps({ olderThanMs: this.opts.dlqMaxAgeMs, maxEntries: this.opts.dlqMaxEntries }, now, ops);
+    this.purgeDlqOps({ olderThanMs: this.dlqMaxAgeMs, maxEntries: this.opts.dlqMaxEntries }, now, ops);
     await this.write(ops, true);
   }
 
@@ -390,12 +410,15 @@ export class QueueStore {
     return selected.length;
   }
 
-  /** Drops DLQ entries that failed more than `olderThanMs` ago, then the oldest beyond `maxEntries`; returns how many. */
+  /**
+   * Drops DLQ entries that failed more than `olderThanMs` ago (default: the retention from the
+   * settings), then the oldest beyond `maxEntries` (default: the cap); returns how many.
+   */
   async purgeDlq(opts: { olderThanMs?: number; maxEntries?: number } = {}): Promise<number> {
     this.usable();
     const ops: Op[] = [];
     const n = this.purgeDlqOps(
-      { olderThanMs: opts.olderThanMs ?? this.opts.dlqMaxAgeMs, maxEntries: opts.maxEntries ?? this.opts.dlqMaxEntries },
+      { olderThanMs: opts.olderThanMs ?? this.dlqMaxAgeMs, maxEntries: opts.maxEntries ?? this.opts.dlqMaxEntries },
       this.now(),
       ops,
     );
@@ -697,9 +720,9 @@ export class QueueStore {
     return out;
   }
 
-  private purgeDlqOps(opts: { olderThanMs: number; maxEntries: number }, now: number, ops: Op[]): number {
+  private purgeDlqOps(opts: { olderThanMs: number | undefined; maxEntries: number }, now: number, ops: Op[]): number {
     let n = 0;
-    const cutoff = now - opts.olderThanMs;
+    const cutoff = opts.olderThanMs === undefined ? -Infinity : now - opts.olderThanMs;
     for (let head = this.dlq.first(); head; head = this.dlq.first()) {
       const [part, entry] = head;
       if (entry.failedAt >= cutoff && this.dlq.size <= opts.maxEntries) break;
@@ -906,7 +929,7 @@ export class QueueStore {
         this.requeueAfterRun(job, now, undefined, ops);
       }
     }
-    this.purgeDlqOps({ olderThanMs: this.opts.dlqMaxAgeMs, maxEntries: this.opts.dlqMaxEntries }, now, ops);
+    this.purgeDlqOps({ olderThanMs: this.dlqMaxAgeMs, maxEntries: this.opts.dlqMaxEntries }, now, ops);
     await this.write(ops, true);
   }
 }

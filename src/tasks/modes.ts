@@ -185,10 +185,10 @@ const health: TaskMode = async (env) => {
 };
 
 const purgeDlq: TaskMode = async (env, args) => {
-  let days = Number(args.days ?? 0);
-  if (!(days > 0)) days = (await settingsFor(env).catch(() => undefined))?.settings.dlqRetentionDays ?? 30;
-  const r = await sendCommand(env, { name: 'purge_dlq', olderThanDays: days });
-  return { summary: r.message, data: { ...(r.data ?? {}), days }, ...(r.ok ? {} : { error: r.message }) };
+  // Without a `days` argument the worker purges at dlq_retention_days: the store owns the retention.
+  const days = Number(args.days ?? 0);
+  const r = await sendCommand(env, days > 0 ? { name: 'purge_dlq', olderThanDays: days } : { name: 'purge_dlq' });
+  return { summary: r.message, data: r.data ?? {}, ...(r.ok ? {} : { error: r.message }) };
 };
 
 const simple = (name: 'clear_dlq' | 'clear_queue' | 'rebuild_index'): TaskMode => async (env) => {

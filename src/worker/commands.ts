@@ -8,6 +8,7 @@ import type { QueueStore } from '../queue/store';
 import type { Config } from './config';
 import type { Dispatcher } from './dispatch';
 import type { Logger } from './filelog';
+import { applyDlqRetention } from './retention';
 
 export interface CommandContext {
   store: QueueStore;
@@ -52,7 +53,8 @@ const commandBodySchema = z.discriminatedUnion('name', [
     sceneIds: z.array(z.string()).optional(),
     limit: z.number().int().positive().optional(),
   }),
-  z.object({ name: z.literal('purge_dlq'), olderThanDays: z.number().positive() }),
+  /** Without `olderThanDays`: the retention of the settings (dlq_retention_days). */
+  z.object({ name: z.literal('purge_dlq'), olderThanDays: z.number().positive().optional() }),
   z.object({ name: z.literal('clear_dlq') }),
   z.object({ name: z.literal('clear_queue') }),
   z.object({ name: z.literal('rebuild_index') }),
@@ -118,8 +120,15 @@ async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandR
       return { ok: true, message: `re-queued ${count} dead-lettered job(s)`, data: { requeued: count } };
     }
     case 'purge_dlq': {
-      const purged = await store.purgeDlq({ olderThanMs: cmd.olderThanDays * 86_400_000, maxEntries: ctx.config.dlqCap() });
-      return { ok: true, message: `purged ${purged} DLQ entr${purged === 1 ? 'y' : 'ies'} older than ${cmd.olderThanDays} days`, data: { purged } };
+      if (cmd.olderThanDays === undefined) {
+        await ctx.config.refresh();
+        await applyDlqRetention(store, ctx.config, ctx.log);
+      }
+      const olderThanMs = cmd.olderThanDays !== undefined ? cmd.olderThanDays * 86_400_000 : store.dlqRetentionMs();
+      if (olderThanMs === undefined) return { ok: false, message: ctx.config.describe().problem ?? 'the settings could not be read, so the retention is unknown; nothing was purged' };
+      const days = olderThanMs / 86_400_000;
+      const purged = await store.purgeDlq({ olderThanMs });
+      return { ok: true, message: `purged ${purged} DLQ entr${purged === 1 ? 'y' : 'ies'} older than ${days} days`, data: { purged, days } };
     }
     case 'clear_dlq': {
       const removed = await store.clearDlq();

@@ -13,8 +13,6 @@ import type { Logger } from './filelog';
 const SETTINGS_TTL_MS = 60_000;
 /** While the queue is paused or misconfigured, the user is probably fixing a setting right now. */
 const SETTINGS_TTL_URGENT_MS = 5_000;
-/** The default cap on DLQ entries; the oldest go first beyond it. */
-const DLQ_CAP = 10_000;
 
 /**
  * The worker's view of the outside: where Stash is (the freshest connection a hook or task handed
@@ -171,12 +169,9 @@ export class Config {
     return this.settings?.fields.rating ?? true;
   }
 
-  dlqRetentionMs(): number {
-    return (this.settings?.dlqRetentionDays ?? 30) * 86_400_000;
-  }
-
-  dlqCap(): number {
-    return DLQ_CAP;
+  /** `dlq_retention_days`, once the settings are known (the store trims nothing by age before). */
+  dlqRetentionMs(): number | undefined {
+    return this.settings && this.settings.dlqRetentionDays * 86_400_000;
   }
 
   /** How long an idle background worker stays: the setting, unless the environment fixed it. */

@@ -11,6 +11,7 @@ import { Config } from './config';
 import { Dispatcher } from './dispatch';
 import { interpretEvent } from './interpret';
 import { handleCommand, type CommandContext } from './commands';
+import { applyDlqRetention } from './retention';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -62,7 +63,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   const status = new StatusWriter(paths.statusFile);
   const dispatcher = new Dispatcher(store, config, log);
   await dispatcher.restore();
-  await startupReport(store, config, log);
+  startupReport(store, log);
 
   const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake };
   let lastActivity = Date.now();
@@ -82,6 +83,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       if (ingested.ingested + ingested.commands > 0) lastActivity = Date.now();
 
       await config.refresh();
+      await applyDlqRetention(store, config, log);
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
 
@@ -127,9 +129,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   }
 }
 
-async function startupReport(store: QueueStore, config: Config, log: Logger): Promise<void> {
-  const purged = await store.purgeDlq({ olderThanMs: config.dlqRetentionMs(), maxEntries: config.dlqCap() });
-  if (purged > 0) log.info(`purged ${purged} dead-lettered job(s) past retention`);
+function startupReport(store: QueueStore, log: Logger): void {
   const byClass = store.dlqCountByClass();
   if (Object.keys(byClass).length > 0) log.warn(dlqSummaryLine(byClass, store.dlqList({ limit: 5 })));
 }

@@ -289,7 +289,26 @@ describe('QueueStore: DLQ', () => {
     await store.close();
   });
 
-  it('dead-lettering applies the default retention cap', async () => {
+  it('dead-lettering trims at the retention the settings gave, and by age only once it is known', async () => {
+    const { store, clock } = await openStore();
+    await store.enqueue([hook('1'), hook('2'), hook('3')]);
+    const [first, second, third] = await store.take(3);
+    await store.deadLetter(first!, { class: 'permanent', message: 'x' });
+    clock.advance(40 * 86_400_000);
+    // The settings are not read yet: a 40-day-old entry stays, whatever the default retention.
+    await store.deadLetter(second!, { class: 'permanent', message: 'x' });
+    expect(store.dlqList().map((e) => e.sceneId)).toEqual(['1', '2']);
+    store.setDlqRetention(90 * 86_400_000);
+    clock.advance(10 * 86_400_000);
+    await store.deadLetter(third!, { class: 'permanent', message: 'x' });
+    expect(store.dlqList().map((e) => e.sceneId)).toEqual(['1', '2', '3']);
+    store.setDlqRetention(45 * 86_400_000);
+    expect(await store.purgeDlq()).toBe(1);
+    expect(store.dlqList().map((e) => e.sceneId)).toEqual(['2', '3']);
+    await store.close();
+  });
+
+  it('dead-lettering applies the cap', async () => {
     const { store } = await openStore({ dlqMaxEntries: 2 });
     await store.enqueue([hook('1'), hook('2'), hook('3')]);
     for (const job of await store.take(3)) await store.deadLetter(job, { class: 'permanent', message: 'x' });
