@@ -82,7 +82,7 @@ export async function ingestInbox(
   for (const name of await readdirOrEmpty(paths.inboxTmp)) {
     if (await removeIfOld(path.join(paths.inboxTmp, name), now() - litterAge)) result.litter++;
   }
-  if (names.length > 0) await store.sweepSeen();
+  if (names.length > 0) await store.seen.sweep();
   return result;
 }
 
@@ -93,7 +93,7 @@ async function ingestBatch(
   names: string[],
   result: IngestResult,
 ): Promise<void> {
-  const seen = await store.seen(names);
+  const seen = await store.seen.has(names);
   const events: SceneEvent[] = [];
   const ingested: string[] = [];
   const already: string[] = [];

@@ -1,4 +1,4 @@
-export { QueueStore, type QueueStoreOptions, type JobRef, type LastDone, type OldestWaiting } from './store';
+export { QueueStore, DLQ_MAX_ENTRIES, type QueueStoreOptions, type JobRef, type LastDone, type OldestWaiting } from './store';
 export { StoreLockedError, StoreBrokenError, JobStateError } from './errors';
 export { closeAndRecheck, pendingInboxFiles } from './election';
 export type {

@@ -1,17 +1,29 @@
 import { promises as fsp } from 'node:fs';
 import type { ClassicLevel } from 'classic-level';
 import { loadClassicLevel } from '../native';
-import { JobStateError, StoreBrokenError, StoreLockedError } from './errors';
+import { StoreBrokenError, StoreLockedError } from './errors';
 import * as K from './keys';
-import { SortedIndex } from './sortedIndex';
+import { MetaStore } from './meta';
+import { safeJson, SyncRecords, type StoreIo } from './records';
+import { SeenMarkers } from './seen';
+import { QueueState, type Op, type Transition } from './state';
+import { clearDlq, clearQueue } from './transitions/clear';
+import { complete } from './transitions/complete';
+import { deadLetter } from './transitions/dead-letter';
+import { enqueue } from './transitions/enqueue';
+import { promoteAll } from './transitions/promote';
+import { purgeDlq, selectDlq } from './transitions/purge';
+import { recover } from './transitions/recover';
+import { redrive } from './transitions/redrive';
+import { release } from './transitions/release';
+import { defer, retry } from './transitions/retry';
+import { take } from './transitions/take';
 import {
   DlqEntrySchema,
   DoneRecordSchema,
   JobSchema,
-  SyncRecordSchema,
   type DlqEntry,
   type DlqFilter,
-  type DoneRecord,
   type EnqueueRequest,
   type EnqueueSummary,
   type ErrorInfo,
@@ -46,7 +58,6 @@ export interface QueueStoreOptions {
   now?: () => number;
 }
 
-type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
 type Db = ClassicLevel<string, string>;
 
 /** A job reference: the id is all a transition needs. */
@@ -69,79 +80,66 @@ export interface OldestWaiting {
 const DAY = 86_400_000;
 /** The documented cap on DLQ entries (README, "Failed list retention"); the oldest go first beyond it. */
 export const DLQ_MAX_ENTRIES = 10_000;
-const MAX_TIME = 0xffff_ffff_ffff;
-const POISON = 'poison';
 
 /**
- * The durable queue: one LevelDB store owned by one worker (opening it is the election). Every
- * transition is one atomic batch; the worker is the single writer, so in-memory indexes mirror the
- * ordered keys and are rebuilt by one scan at open.
+ * The durable queue: one LevelDB store owned by one worker (opening it is the election). This file
+ * opens it, loads the in-memory indexes (QueueState) with one scan, and commits. What each move of a
+ * job does is in `transitions/`, one file per move; each changes the state in memory and returns its
+ * writes, which are committed here as one atomic batch. A scene is in at most one of: a job, the DLQ.
  *
- * Rules (one job per scene, latest wins; a scene is in at most one of: a job, the DLQ):
- * - enqueue, scene waiting: higher priority kept, newest trigger, force OR-ed. A ready job stays ready
- *   (it moves to the tail of its new priority if raised). A delayed job that failed or was deferred
- *   keeps its run time; one that was merely scheduled (runAt) takes the earlier time.
- * - enqueue, scene active: `rerun` is set (merged the same way); after complete it runs once more as a
- *   fresh job; after retry/defer/release/crash the rerun is folded into the job, which keeps its time.
- * - enqueue, scene in the DLQ: the DLQ entry is removed and a fresh job starts (attempts 0).
- * - deadLetter of a job with a pending rerun: a fresh ready job instead of a DLQ entry, carrying the
- *   error as lastError (the newer event wins).
- * - release and crash recovery put the job back at its old place in the ready order.
- * - poison (maxCrashes crashes in flight): DLQ class 'poison'; a pending rerun is dropped with it.
- * - removeScene: waiting job, DLQ entry and sync record go; an active job is dropped when it finishes.
- * - Done records: 24 h / 1,000 by default, swept on each completion. DLQ: the retention the settings
- *   give (setDlqRetention) and at most 10,000 entries, purged on each dead-letter and recovery.
+ *   enqueue ─▶ ready ─take─▶ active ─complete─▶ (done record; a fresh run if an event came meanwhile)
+ *               ▲  ▲             ├─retry / defer─▶ delayed ─(due, take)─▶ ready
+ *               │  └─release─────┤
+ *               │                └─dead-letter─▶ DLQ ─redrive─▶ ready
+ *               └─recover (at open: jobs a dead worker left active; poison after 3 crashes → DLQ)
+ *
+ * Done records: 24 h / 1,000 by default, swept on each completion. DLQ: the retention the settings give
+ * (setDlqRetention) and at most 10,000 entries, trimmed on each dead-letter and recovery.
  */
 export class QueueStore {
-  private readonly jobs = new Map<string, Job>();
-  private readonly byScene = new Map<string, string>();
-  private readonly ready = new SortedIndex<string>();
-  private readonly delayed = new SortedIndex<string>();
-  private readonly active = new Set<string>();
-  private readonly dlq = new SortedIndex<DlqEntry>();
-  private readonly dlqByScene = new Map<string, string>();
-  private readonly done = new SortedIndex<DoneRecord>();
-  private readonly doneByScene = new Map<string, string>();
-  private seq = 0;
+  /** The queue in memory. Read it freely; only the transitions change it. */
+  readonly state: QueueState;
+  /** Per-scene sync records. */
+  readonly records: SyncRecords;
+  /** The breaker's and the auth pause's persisted state. */
+  readonly meta: MetaStore;
+  /** Which inbox files were already ingested. */
+  readonly seen: SeenMarkers;
+  /** Records that failed validation at open, one line each (they are left in place, untouched). */
+  readonly loadProblems: string[] = [];
   private seqWritten = 0;
   private deletions = 0;
   private broken: StoreBrokenError | undefined;
   private pendingGroup: { ops: Op[]; sync: boolean; waiters: { resolve: () => void; reject: (err: unknown) => void }[] } | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
-  private readonly opts: Required<Omit<QueueStoreOptions, 'now' | 'dlqMaxAgeMs'>>;
-  /** Undefined until the settings are known: then nothing is purged by age. */
-  private dlqMaxAgeMs: number | undefined;
+  private readonly compactEvery: number;
   private readonly now: () => number;
-  /** Records that failed validation at open, one line each (they are left in place, untouched). */
-  readonly loadProblems: string[] = [];
 
   private constructor(
     private readonly db: Db,
     readonly dir: string,
     opts: QueueStoreOptions,
   ) {
-    this.opts = {
+    this.state = new QueueState({
       maxCrashes: opts.maxCrashes ?? 3,
       doneTtlMs: opts.doneTtlMs ?? DAY,
       doneMaxEntries: opts.doneMaxEntries ?? 1000,
+      dlqMaxAgeMs: opts.dlqMaxAgeMs,
       dlqMaxEntries: opts.dlqMaxEntries ?? DLQ_MAX_ENTRIES,
-      seenTtlMs: opts.seenTtlMs ?? 7 * DAY,
-      compactEvery: opts.compactEvery ?? 10_000,
-    };
+    });
+    this.compactEvery = opts.compactEvery ?? 10_000;
     this.now = opts.now ?? Date.now;
-    this.dlqMaxAgeMs = opts.dlqMaxAgeMs;
-  }
-
-  /** The DLQ retention from the settings (`dlq_retention_days`); every later purge uses it. */
-  setDlqRetention(maxAgeMs: number): void {
-    if (!(maxAgeMs > 0)) throw new RangeError(`DLQ retention ${maxAgeMs} ms is not a positive duration`);
-    this.dlqMaxAgeMs = maxAgeMs;
-  }
-
-  /** The retention purges use now (undefined: not known yet, nothing is purged by age). */
-  dlqRetentionMs(): number | undefined {
-    return this.dlqMaxAgeMs;
+    const io: StoreIo = {
+      get: (key) => this.db.get(key),
+      getMany: (keys) => this.db.getMany(keys),
+      keys: (range) => this.db.keys(range),
+      commit: (ops, sync) => this.commit(ops, sync),
+      usable: () => this.usable(),
+    };
+    this.records = new SyncRecords(io);
+    this.meta = new MetaStore(io);
+    this.seen = new SeenMarkers(io, opts.seenTtlMs ?? 7 * DAY, this.now);
   }
 
   /**
@@ -164,7 +162,7 @@ export class QueueStore {
     const store = new QueueStore(db, dir, opts);
     try {
       await store.load();
-      await store.recover();
+      await store.run(() => recover(store.state, store.now()));
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
@@ -179,14 +177,11 @@ export class QueueStore {
     await this.db.close();
   }
 
-  // ---------------------------------------------------------------- enqueue and removal
+  // ---------------------------------------------------------------- transitions (one file each in transitions/)
 
   /** Adds or updates one job per scene (latest wins) and records the inbox files as ingested, in one synced batch. */
   enqueue(requests: EnqueueRequest[], ingestedIds: string[] = []): Promise<EnqueueSummary> {
-    return this.applyEvents(
-      requests.map((request) => ({ kind: 'enqueue', request })),
-      ingestedIds,
-    );
+    return this.applyEvents(requests.map((request) => ({ kind: 'enqueue', request })), ingestedIds);
   }
 
   /** A destroyed scene: drops its waiting job, sync record and DLQ entry; an active job is dropped when it finishes. */
@@ -195,330 +190,94 @@ export class QueueStore {
   }
 
   /** Enqueues and removals in arrival order, plus the ingest markers, in one synced batch. */
-  async applyEvents(events: SceneEvent[], ingestedIds: string[]): Promise<EnqueueSummary> {
-    this.usable();
-    const now = this.now();
-    const ops: Op[] = [];
-    const summary: EnqueueSummary = { created: 0, updated: 0, rerun: 0, revived: 0, removed: 0 };
-    for (const event of events) {
-      if (event.kind === 'enqueue') this.applyEnqueue(event.request, now, ops, summary);
-      else this.applyRemove(event.sceneId, ops, summary);
-    }
-    for (const name of ingestedIds) ops.push({ type: 'put', key: K.seenKey(name), value: String(now) });
-    await this.write(ops, true);
-    return summary;
+  applyEvents(events: SceneEvent[], ingestedIds: string[]): Promise<EnqueueSummary> {
+    return this.run(() => enqueue(this.live(), events, ingestedIds, this.now()));
   }
 
-  /** Which of these inbox file names were already ingested. */
-  async seen(names: string[]): Promise<boolean[]> {
-    this.usable();
-    if (names.length === 0) return [];
-    const values = await this.db.getMany(names.map(K.seenKey));
-    return values.map((v) => v !== undefined);
+  take(limit: number, now: number = this.now()): Promise<Job[]> {
+    return this.run(() => take(this.live(), limit, now));
   }
 
-  /** Forgets ingest markers older than the seen TTL; call after the inbox has been drained. */
-  async sweepSeen(): Promise<number> {
-    this.usable();
-    const cutoff = this.now() - this.opts.seenTtlMs;
-    if (cutoff <= 0) return 0;
-    const ops: Op[] = [];
-    // Inbox names start with 13-digit ms, so the markers sort by time.
-    for await (const key of this.db.keys({ gte: K.prefix('seen'), lt: K.seenKey(String(cutoff).padStart(13, '0')) })) {
-      ops.push({ type: 'del', key });
-    }
-    await this.write(ops, false);
-    return ops.length;
+  /** Process Queue: jobs waiting for their retry time become ready now; returns how many. */
+  promoteAll(): Promise<number> {
+    return this.run(() => promoteAll(this.live(), this.now()));
   }
 
-  // ---------------------------------------------------------------- dispatch
-
-  /** Promotes due delayed jobs, then marks up to `limit` ready jobs active and returns them in order. */
-  async take(limit: number, now: number = this.now()): Promise<Job[]> {
-    this.usable();
-    const ops: Op[] = [];
-    this.promoteDue(now, ops);
-    const taken: Job[] = [];
-    while (taken.length < limit) {
-      const head = this.ready.first();
-      if (!head) break;
-      const job = this.mustJob(head[1]);
-      this.unplace(job, ops);
-      job.state = 'active';
-      job.updatedAt = now;
-      this.active.add(job.id);
-      ops.push({ type: 'put', key: K.activeKey(job.id), value: String(now) });
-      this.putJob(job, ops);
-      taken.push(structuredClone(job));
-    }
-    // ready→active need not be synced: a process crash loses nothing, and after power loss the job merely reruns (research §7).
-    await this.write(ops, false);
-    return taken;
+  complete(ref: JobRef, outcome: { summary: string; record?: SyncRecord }): Promise<void> {
+    return this.run(() => complete(this.live(), ref, outcome, this.now()));
   }
 
-  /**
-   * Makes every job waiting for its retry time ready now, keeping its attempts: the user pressed
-   * Process Queue. Returns how many were promoted.
-   */
-  async promoteAll(): Promise<number> {
-    this.usable();
-    const ops: Op[] = [];
-    const now = this.now();
-    let promoted = 0;
-    for (let head = this.delayed.first(); head; head = this.delayed.first()) {
-      const job = this.mustJob(head[1]);
-      this.unplace(job, ops);
-      this.placeReady(job, now, ops);
-      this.putJob(job, ops);
-      promoted++;
-    }
-    await this.write(ops, true);
-    return promoted;
+  retry(ref: JobRef, at: number, error: ErrorInfo): Promise<void> {
+    return this.run(() => retry(this.live(), ref, at, error, this.now()));
   }
 
-  /** The job take() would return first, without taking it (due delayed jobs not yet promoted are not considered). */
-  peekReady(): Job | undefined {
-    const head = this.ready.first();
-    return head && structuredClone(this.mustJob(head[1]));
+  defer(ref: JobRef, at: number, reason: string): Promise<void> {
+    return this.run(() => defer(this.live(), ref, at, reason, this.now()));
   }
 
-  /** The earliest run time among delayed jobs, for the worker's sleep. */
-  nextDueAt(): number | undefined {
-    const head = this.delayed.first();
-    return head ? K.decodePart(head[0])[0] : undefined;
+  release(ref: JobRef): Promise<void> {
+    return this.run(() => release(this.live(), ref, this.now()));
   }
 
-  // ---------------------------------------------------------------- transitions of an active job
-
-  /** The job ran: keep a done record (and the scene's sync record); re-queue it if an event arrived meanwhile. */
-  async complete(ref: JobRef, outcome: { summary: string; record?: SyncRecord }): Promise<void> {
-    const job = this.mustActive(ref, 'complete');
-    const now = this.now();
-    const ops: Op[] = [];
-    this.unplace(job, ops);
-    const part = K.timedPart(now, this.nextSeq());
-    const record: DoneRecord = {
-      sceneId: job.sceneId,
-      jobId: job.id,
-      finishedAt: now,
-      summary: outcome.summary,
-      trigger: job.trigger,
-      attempts: job.attempts,
-    };
-    this.done.insert(part, record);
-    this.doneByScene.set(job.sceneId, part);
-    ops.push({ type: 'put', key: K.doneKey(part), value: JSON.stringify(record) });
-    if (outcome.record && !job.removed) {
-      ops.push({ type: 'put', key: K.recKey(job.sceneId), value: JSON.stringify(outcome.record) });
-    }
-    if (job.rerun && !job.removed) {
-      const rerun = job.rerun;
-      Object.assign(job, { priority: rerun.priority, trigger: rerun.trigger, force: rerun.force, attempts: 0, crashCount: 0 });
-      job.createdAt = now;
-      delete job.rerun;
-      delete job.firstFailureAt;
-      delete job.lastError;
-      delete job.deferredReason;
-      this.placeReady(job, now, ops);
-      this.putJob(job, ops);
-    } else {
-      this.dropJob(job, ops);
-    }
-    this.sweepDone(now, ops);
-    // Not fsynced: a process crash loses no LevelDB write (research §3.3), and after a power loss the job
-    // is still active on disk, so it merely runs again — the writes it made are idempotent. Everything
-    // that could lose an event (ingest, DLQ moves, retries) stays synced.
-    await this.write(ops, false);
+  deadLetter(ref: JobRef, error: ErrorInfo): Promise<void> {
+    return this.run(() => deadLetter(this.live(), ref, error, this.now()));
   }
 
-  /** A failed attempt: run again at `at`, consuming one attempt. */
-  async retry(ref: JobRef, at: number, error: ErrorInfo): Promise<void> {
-    const job = this.mustActive(ref, 'retry');
-    const now = this.now();
-    const ops: Op[] = [];
-    job.attempts += 1;
-    job.firstFailureAt ??= now;
-    job.lastError = { class: error.class, message: error.message };
-    delete job.deferredReason;
-    this.requeueAfterRun(job, now, at, ops);
-    await this.write(ops, true);
+  redrive(filter: DlqFilter & { priority?: Priority } = {}): Promise<number> {
+    return this.run(() => redrive(this.live(), filter, this.now()));
   }
 
-  /** Wait until `at` without consuming an attempt (an open breaker, research §6.4). */
-  async defer(ref: JobRef, at: number, reason: string): Promise<void> {
-    const job = this.mustActive(ref, 'defer');
-    const now = this.now();
-    const ops: Op[] = [];
-    job.deferredReason = reason;
-    this.requeueAfterRun(job, now, at, ops);
-    await this.write(ops, true);
+  purgeDlq(opts: { olderThanMs?: number; maxEntries?: number } = {}): Promise<number> {
+    return this.run(() => purgeDlq(this.live(), opts, this.now()));
   }
 
-  /** Put an active job back at its place in the ready order, no attempt consumed (a worker shutting down). */
-  async release(ref: JobRef): Promise<void> {
-    const job = this.mustActive(ref, 'release');
-    const now = this.now();
-    const ops: Op[] = [];
-    this.requeueAfterRun(job, now, undefined, ops);
-    await this.write(ops, true);
+  clearDlq(): Promise<number> {
+    return this.run(() => clearDlq(this.live()));
   }
 
-  /**
-   * Move to the DLQ now. `attempts` in the entry counts this failure too. If an event arrived while the
-   * job ran, the scene gets a fresh job instead (an event for a dead-lettered scene starts a fresh job),
-   * carrying this error as its lastError.
-   */
-  async deadLetter(ref: JobRef, error: ErrorInfo): Promise<void> {
-    const job = this.mustActive(ref, 'dead-letter');
-    const now = this.now();
-    const ops: Op[] = [];
-    this.deadLetterJob(job, error, job.attempts + 1, now, ops);
-    this.purgeDlqOps({ olderThanMs: this.dlqMaxAgeMs, maxEntries: this.opts.dlqMaxEntries }, now, ops);
-    await this.write(ops, true);
+  clearQueue(): Promise<number> {
+    return this.run(() => clearQueue(this.live()));
   }
 
-  // ---------------------------------------------------------------- DLQ
-
-  /** DLQ entries, oldest first. */
-  dlqList(filter: DlqFilter = {}): DlqEntry[] {
-    return this.selectDlq(filter).map(([, entry]) => ({ ...entry }));
+  /** The DLQ retention from the settings (`dlq_retention_days`); every later trim uses it. */
+  setDlqRetention(maxAgeMs: number): void {
+    if (!(maxAgeMs > 0)) throw new RangeError(`DLQ retention ${maxAgeMs} ms is not a positive duration`);
+    this.state.limits.dlqMaxAgeMs = maxAgeMs;
   }
 
-  dlqCountByClass(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const [, entry] of this.dlq.entries()) counts[entry.errorClass] = (counts[entry.errorClass] ?? 0) + 1;
-    return counts;
-  }
-
-  /** Fresh jobs for the selected DLQ entries (attempts reset, priority 0 by default); returns how many. */
-  async redrive(filter: DlqFilter & { priority?: Priority } = {}): Promise<number> {
-    this.usable();
-    const now = this.now();
-    const ops: Op[] = [];
-    const selected = this.selectDlq(filter);
-    const summary: EnqueueSummary = { created: 0, updated: 0, rerun: 0, revived: 0, removed: 0 };
-    for (const [part, entry] of selected) {
-      this.deleteDlq(part, entry.sceneId, ops);
-      this.applyEnqueue(
-        { sceneId: entry.sceneId, priority: filter.priority ?? 0, trigger: 'dlq-redrive', force: entry.force },
-        now,
-        ops,
-        summary,
-      );
-    }
-    await this.write(ops, true);
-    return selected.length;
-  }
-
-  /**
-   * Drops DLQ entries that failed more than `olderThanMs` ago (default: the retention from the
-   * settings), then the oldest beyond `maxEntries` (default: the cap); returns how many.
-   */
-  async purgeDlq(opts: { olderThanMs?: number; maxEntries?: number } = {}): Promise<number> {
-    this.usable();
-    const ops: Op[] = [];
-    const n = this.purgeDlqOps(
-      { olderThanMs: opts.olderThanMs ?? this.dlqMaxAgeMs, maxEntries: opts.maxEntries ?? this.opts.dlqMaxEntries },
-      this.now(),
-      ops,
-    );
-    await this.write(ops, true);
-    return n;
-  }
-
-  async clearDlq(): Promise<number> {
-    this.usable();
-    const ops: Op[] = [];
-    const entries = [...this.dlq.entries()];
-    for (const [part, entry] of entries) this.deleteDlq(part, entry.sceneId, ops);
-    await this.write(ops, true);
-    return entries.length;
-  }
-
-  /** Drops every ready and delayed job (active ones finish, without a rerun); returns how many were dropped. */
-  async clearQueue(): Promise<number> {
-    this.usable();
-    const ops: Op[] = [];
-    let dropped = 0;
-    for (const job of [...this.jobs.values()]) {
-      if (job.state === 'active') {
-        if (job.rerun) {
-          delete job.rerun;
-          this.putJob(job, ops);
-        }
-        continue;
-      }
-      this.dropJob(job, ops);
-      dropped++;
-    }
-    await this.write(ops, true);
-    return dropped;
-  }
-
-  // ---------------------------------------------------------------- records
-
-  async getSyncRecord(sceneId: string): Promise<SyncRecord | undefined> {
-    const [record] = await this.getSyncRecords([sceneId]);
-    return record;
-  }
-
-  /** Several scenes' records in one read (a round's worth), in the order asked. */
-  async getSyncRecords(sceneIds: readonly string[]): Promise<(SyncRecord | undefined)[]> {
-    this.usable();
-    const raws = await this.db.getMany(sceneIds.map((id) => K.recKey(id)));
-    return raws.map((raw) => {
-      if (raw === undefined) return undefined;
-      const parsed = SyncRecordSchema.safeParse(safeJson(raw));
-      // A record that no longer validates only costs a full re-sync of that scene.
-      return parsed.success ? parsed.data : undefined;
-    });
-  }
-
-  async putSyncRecord(sceneId: string, record: SyncRecord): Promise<void> {
-    this.usable();
-    await this.write([{ type: 'put', key: K.recKey(sceneId), value: JSON.stringify(SyncRecordSchema.parse(record)) }], true);
-  }
-
-  /** The latest completed-job record of a scene, while within the done TTL and cap. */
-  lastDone(sceneId: string): LastDone | undefined {
-    const part = this.doneByScene.get(sceneId);
-    const record = part === undefined ? undefined : this.done.get(part);
-    if (!record) return undefined;
-    return { finishedAt: record.finishedAt, summary: record.summary, trigger: record.trigger, attempts: record.attempts };
-  }
-
-  /** Completed-job records, oldest first. */
-  doneList(limit = Infinity): DoneRecord[] {
-    const out: DoneRecord[] = [];
-    for (const [, record] of this.done.entries()) {
-      if (out.length >= limit) break;
-      out.push({ ...record });
-    }
-    return out;
-  }
-
-  /** A value stored by another module (the breaker, the outage log). Unchecked: validate it with your schema. */
-  async getMeta<T>(key: string): Promise<T | undefined> {
-    this.usable();
-    const raw = await this.db.get(K.metaKey(key));
-    return raw === undefined ? undefined : (safeJson(raw) as T | undefined);
-  }
-
-  async putMeta(key: string, value: unknown): Promise<void> {
-    this.usable();
-    await this.write([{ type: 'put', key: K.metaKey(key), value: JSON.stringify(value) }], true);
+  /** The retention trims use now (undefined: not known yet, nothing is purged by age). */
+  dlqRetentionMs(): number | undefined {
+    return this.state.limits.dlqMaxAgeMs;
   }
 
   // ---------------------------------------------------------------- inspection
 
   counts(): QueueCounts {
-    return { ready: this.ready.size, delayed: this.delayed.size, active: this.active.size, dlq: this.dlq.size, done: this.done.size };
+    const q = this.state;
+    return { ready: q.ready.size, delayed: q.delayed.size, active: q.active.size, dlq: q.dlq.size, done: q.done.size };
+  }
+
+  /** The earliest run time among delayed jobs, for the worker's sleep. */
+  nextDueAt(): number | undefined {
+    const head = this.state.delayed.first();
+    return head ? K.decodePart(head[0])[0] : undefined;
+  }
+
+  /** DLQ entries, oldest first. */
+  dlqList(filter: DlqFilter = {}): DlqEntry[] {
+    return selectDlq(this.state, filter).map(([, entry]) => ({ ...entry }));
+  }
+
+  dlqCountByClass(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [, entry] of this.state.dlq.entries()) counts[entry.errorClass] = (counts[entry.errorClass] ?? 0) + 1;
+    return counts;
   }
 
   /** The waiting (ready or delayed) job created longest ago. */
   oldestWaiting(): OldestWaiting | undefined {
     let best: Job | undefined;
-    for (const job of this.jobs.values()) {
+    for (const job of this.state.jobs.values()) {
       if (job.state === 'active') continue;
       if (!best || job.createdAt < best.createdAt) best = job;
     }
@@ -527,18 +286,17 @@ export class QueueStore {
 
   /** The scene's current job (a copy), if any. */
   jobForScene(sceneId: string): Job | undefined {
-    const id = this.byScene.get(sceneId);
-    const job = id === undefined ? undefined : this.jobs.get(id);
+    const id = this.state.byScene.get(sceneId);
+    const job = id === undefined ? undefined : this.state.jobs.get(id);
     return job && structuredClone(job);
   }
 
-  /** Every job (copies), ready ones in dispatch order first, then delayed by run time, then active. */
-  listJobs(): Job[] {
-    const out: Job[] = [];
-    for (const [, id] of this.ready.entries()) out.push(structuredClone(this.mustJob(id)));
-    for (const [, id] of this.delayed.entries()) out.push(structuredClone(this.mustJob(id)));
-    for (const id of this.active) out.push(structuredClone(this.mustJob(id)));
-    return out;
+  /** The latest completed-job record of a scene, while within the done TTL and cap. */
+  lastDone(sceneId: string): LastDone | undefined {
+    const part = this.state.doneByScene.get(sceneId);
+    const record = part === undefined ? undefined : this.state.done.get(part);
+    if (!record) return undefined;
+    return { finishedAt: record.finishedAt, summary: record.summary, trigger: record.trigger, attempts: record.attempts };
   }
 
   /** Compacts the queue ranges so deleted keys stop slowing reads (research §3.6). */
@@ -551,274 +309,19 @@ export class QueueStore {
     }
   }
 
-  /** The first ready key read from LevelDB itself (not the in-memory index); for benchmarks and checks. */
-  async firstReadyKeyOnDisk(): Promise<string | undefined> {
+  // ---------------------------------------------------------------- commit
+
+  /** The state, once the store is known to be usable. */
+  private live(): QueueState {
     this.usable();
-    const r = K.range('ready');
-    const keys = await this.db.keys({ gte: r.gte, lt: r.lt, limit: 1 }).all();
-    return keys[0];
+    return this.state;
   }
 
-  // ---------------------------------------------------------------- internals
-
-  private applyEnqueue(req: EnqueueRequest, now: number, ops: Op[], summary: EnqueueSummary): void {
-    const runAt = clampTime(req.runAt ?? now);
-    const force = req.force ?? false;
-    const existingId = this.byScene.get(req.sceneId);
-    const existing = existingId === undefined ? undefined : this.jobs.get(existingId);
-    if (existing) {
-      if (existing.state === 'active') {
-        const prev = existing.rerun;
-        existing.rerun = {
-          priority: prev ? minPriority(prev.priority, req.priority) : req.priority,
-          trigger: req.trigger,
-          force: (prev?.force ?? false) || force,
-        };
-        delete existing.removed;
-        summary.rerun++;
-      } else {
-        const priority = minPriority(existing.priority, req.priority);
-        existing.trigger = req.trigger;
-        existing.force = existing.force || force;
-        // A job waiting out a failure or an open breaker keeps its time; a merely scheduled one runs at the earlier time.
-        const failed = existing.attempts > 0 || existing.deferredReason !== undefined || existing.crashCount > 0;
-        if (existing.state === 'ready') {
-          if (priority !== existing.priority) {
-            this.unplace(existing, ops);
-            existing.priority = priority;
-            this.placeReady(existing, now, ops);
-          }
-        } else if (!failed && runAt < existing.nextRunAt) {
-          this.unplace(existing, ops);
-          existing.priority = priority;
-          if (runAt <= now) this.placeReady(existing, now, ops);
-          else this.placeDelayed(existing, runAt, ops);
-        } else {
-          existing.priority = priority;
-        }
-        summary.updated++;
-      }
-      existing.updatedAt = now;
-      this.putJob(existing, ops);
-      return;
-    }
-    const dlqPart = this.dlqByScene.get(req.sceneId);
-    if (dlqPart !== undefined) {
-      this.deleteDlq(dlqPart, req.sceneId, ops);
-      summary.revived++;
-    }
-    const seq = this.nextSeq();
-    const job: Job = {
-      id: K.jobIdOf(seq),
-      sceneId: req.sceneId,
-      priority: req.priority,
-      trigger: req.trigger,
-      force,
-      attempts: 0,
-      crashCount: 0,
-      nextRunAt: runAt,
-      createdAt: now,
-      updatedAt: now,
-      state: 'ready',
-      seq,
-    };
-    this.jobs.set(job.id, job);
-    this.byScene.set(job.sceneId, job.id);
-    ops.push({ type: 'put', key: K.sceneKey(job.sceneId), value: job.id });
-    if (runAt <= now) this.placeReady(job, now, ops, seq);
-    else this.placeDelayed(job, runAt, ops, seq);
-    this.putJob(job, ops);
-    summary.created++;
-  }
-
-  private applyRemove(sceneId: string, ops: Op[], summary: EnqueueSummary): void {
-    const id = this.byScene.get(sceneId);
-    const job = id === undefined ? undefined : this.jobs.get(id);
-    if (job?.state === 'active') {
-      job.removed = true;
-      delete job.rerun;
-      this.putJob(job, ops);
-    } else if (job) {
-      this.dropJob(job, ops);
-    }
-    const dlqPart = this.dlqByScene.get(sceneId);
-    if (dlqPart !== undefined) this.deleteDlq(dlqPart, sceneId, ops);
-    ops.push({ type: 'del', key: K.recKey(sceneId) });
-    summary.removed++;
-  }
-
-  /** After a run (retry, defer, release, crash): fold in a pending rerun, then wait until `at` (or ready at its old place). */
-  private requeueAfterRun(job: Job, now: number, at: number | undefined, ops: Op[]): void {
-    this.unplace(job, ops);
-    if (job.removed) {
-      this.dropJob(job, ops);
-      return;
-    }
-    if (job.rerun) {
-      job.priority = minPriority(job.priority, job.rerun.priority);
-      job.trigger = job.rerun.trigger;
-      job.force = job.force || job.rerun.force;
-      delete job.rerun;
-    }
-    job.updatedAt = now;
-    if (at === undefined) this.placeReady(job, now, ops, job.seq);
-    else this.placeDelayed(job, clampTime(at), ops);
-    this.putJob(job, ops);
-  }
-
-  private deadLetterJob(job: Job, error: ErrorInfo, attempts: number, now: number, ops: Op[]): void {
-    this.unplace(job, ops);
-    if (job.removed) {
-      this.dropJob(job, ops);
-      return;
-    }
-    if (job.rerun) {
-      const rerun = job.rerun;
-      Object.assign(job, { priority: rerun.priority, trigger: rerun.trigger, force: rerun.force, attempts: 0, crashCount: 0 });
-      job.createdAt = now;
-      job.updatedAt = now;
-      job.lastError = { class: error.class, message: error.message };
-      delete job.rerun;
-      delete job.firstFailureAt;
-      delete job.deferredReason;
-      this.placeReady(job, now, ops);
-      this.putJob(job, ops);
-      return;
-    }
-    const entry: DlqEntry = {
-      sceneId: job.sceneId,
-      jobId: job.id,
-      errorClass: error.class,
-      message: error.message,
-      attempts,
-      crashCount: job.crashCount,
-      priority: job.priority,
-      trigger: job.trigger,
-      force: job.force,
-      createdAt: job.createdAt,
-      failedAt: now,
-      ...(job.firstFailureAt !== undefined ? { firstFailureAt: job.firstFailureAt } : {}),
-    };
-    this.dropJob(job, ops);
-    const part = K.timedPart(now, this.nextSeq());
-    this.dlq.insert(part, entry);
-    this.dlqByScene.set(entry.sceneId, part);
-    ops.push({ type: 'put', key: K.dlqKey(part), value: JSON.stringify(entry) });
-  }
-
-  private selectDlq(filter: DlqFilter): [string, DlqEntry][] {
-    const limit = filter.limit ?? Infinity;
-    const out: [string, DlqEntry][] = [];
-    if (limit <= 0) return out;
-    const scenes = filter.sceneIds ? new Set(filter.sceneIds) : undefined;
-    for (const [part, entry] of this.dlq.entries()) {
-      if (filter.errorClass !== undefined && entry.errorClass !== filter.errorClass) continue;
-      if (scenes && !scenes.has(entry.sceneId)) continue;
-      out.push([part, entry]);
-      if (out.length >= limit) break;
-    }
-    return out;
-  }
-
-  private purgeDlqOps(opts: { olderThanMs: number | undefined; maxEntries: number }, now: number, ops: Op[]): number {
-    let n = 0;
-    const cutoff = opts.olderThanMs === undefined ? -Infinity : now - opts.olderThanMs;
-    for (let head = this.dlq.first(); head; head = this.dlq.first()) {
-      const [part, entry] = head;
-      if (entry.failedAt >= cutoff && this.dlq.size <= opts.maxEntries) break;
-      this.deleteDlq(part, entry.sceneId, ops);
-      n++;
-    }
-    return n;
-  }
-
-  private deleteDlq(part: string, sceneId: string, ops: Op[]): void {
-    this.dlq.delete(part);
-    if (this.dlqByScene.get(sceneId) === part) this.dlqByScene.delete(sceneId);
-    ops.push({ type: 'del', key: K.dlqKey(part) });
-  }
-
-  private sweepDone(now: number, ops: Op[]): void {
-    const cutoff = now - this.opts.doneTtlMs;
-    for (let head = this.done.first(); head; head = this.done.first()) {
-      const [part, record] = head;
-      if (record.finishedAt >= cutoff && this.done.size <= this.opts.doneMaxEntries) break;
-      this.done.delete(part);
-      if (this.doneByScene.get(record.sceneId) === part) this.doneByScene.delete(record.sceneId);
-      ops.push({ type: 'del', key: K.doneKey(part) });
-    }
-  }
-
-  private promoteDue(now: number, ops: Op[]): void {
-    for (;;) {
-      const head = this.delayed.first();
-      if (!head || K.decodePart(head[0])[0] > now) return;
-      const job = this.mustJob(head[1]);
-      this.unplace(job, ops);
-      this.placeReady(job, now, ops);
-      this.putJob(job, ops);
-    }
-  }
-
-  private placeReady(job: Job, now: number, ops: Op[], seq: number = this.nextSeq()): void {
-    job.state = 'ready';
-    job.seq = seq;
-    job.nextRunAt = Math.min(job.nextRunAt, now);
-    const part = K.readyPart(job.priority, seq);
-    this.ready.insert(part, job.id);
-    ops.push({ type: 'put', key: K.readyKey(part), value: job.id });
-  }
-
-  private placeDelayed(job: Job, at: number, ops: Op[], seq: number = this.nextSeq()): void {
-    job.state = 'delayed';
-    job.seq = seq;
-    job.nextRunAt = at;
-    const part = K.timedPart(at, seq);
-    this.delayed.insert(part, job.id);
-    ops.push({ type: 'put', key: K.delayedKey(part), value: job.id });
-  }
-
-  /** Takes a job out of whichever index holds it. */
-  private unplace(job: Job, ops: Op[]): void {
-    if (job.state === 'ready') {
-      const part = K.readyPart(job.priority, job.seq);
-      if (this.ready.delete(part)) ops.push({ type: 'del', key: K.readyKey(part) });
-    } else if (job.state === 'delayed') {
-      const part = K.timedPart(job.nextRunAt, job.seq);
-      if (this.delayed.delete(part)) ops.push({ type: 'del', key: K.delayedKey(part) });
-    } else if (this.active.delete(job.id)) {
-      ops.push({ type: 'del', key: K.activeKey(job.id) });
-    }
-  }
-
-  private dropJob(job: Job, ops: Op[]): void {
-    this.unplace(job, ops);
-    this.jobs.delete(job.id);
-    if (this.byScene.get(job.sceneId) === job.id) this.byScene.delete(job.sceneId);
-    ops.push({ type: 'del', key: K.jobKey(job.id) }, { type: 'del', key: K.sceneKey(job.sceneId) });
-  }
-
-  private putJob(job: Job, ops: Op[]): void {
-    ops.push({ type: 'put', key: K.jobKey(job.id), value: JSON.stringify(job) });
-  }
-
-  private nextSeq(): number {
-    this.seq += 1;
-    return this.seq;
-  }
-
-  private mustJob(id: string): Job {
-    const job = this.jobs.get(id);
-    if (!job) throw new Error(`queue index points at missing job ${id}; reopen the store to rebuild its indexes`);
-    return job;
-  }
-
-  private mustActive(ref: JobRef, wanted: string): Job {
-    this.usable();
-    const job = this.jobs.get(ref.id);
-    if (!job) throw new JobStateError(ref.id, wanted, 'unknown');
-    if (job.state !== 'active') throw new JobStateError(ref.id, wanted, job.state);
-    return job;
+  /** Runs a transition and commits its writes; a refused transition rejects, like a failed write. */
+  private async run<R>(transition: () => Transition<R>): Promise<R> {
+    const t = transition();
+    await this.commit(t.ops, t.sync);
+    return t.result;
   }
 
   private usable(): void {
@@ -831,10 +334,10 @@ export class QueueStore {
    * the next batch, so concurrent completions share one fsync. Each transition stays atomic (it lies
    * wholly inside one batch); the merged batch is synced if any of its parts asked for it.
    */
-  private write(ops: Op[], sync: boolean): Promise<void> {
-    if (this.seq !== this.seqWritten) {
-      ops.push({ type: 'put', key: K.SEQ_KEY, value: String(this.seq) });
-      this.seqWritten = this.seq;
+  private commit(ops: Op[], sync: boolean): Promise<void> {
+    if (this.state.seq !== this.seqWritten) {
+      ops.push({ type: 'put', key: K.SEQ_KEY, value: String(this.state.seq) });
+      this.seqWritten = this.state.seq;
     }
     if (ops.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -854,7 +357,7 @@ export class QueueStore {
         if (this.broken) throw this.broken;
         await this.db.batch(group.ops, { sync: group.sync });
         for (const op of group.ops) if (op.type === 'del') this.deletions++;
-        if (this.deletions >= this.opts.compactEvery) await this.compact();
+        if (this.deletions >= this.compactEvery) await this.compact();
         for (const w of group.waiters) w.resolve();
       } catch (err) {
         this.broken ??= err instanceof StoreBrokenError ? err : new StoreBrokenError(this.dir, err);
@@ -864,8 +367,11 @@ export class QueueStore {
     this.flushing = undefined;
   }
 
+  // ---------------------------------------------------------------- load
+
   /** One scan rebuilds the in-memory indexes (about 0.2 s per 100k keys, research §3.6). */
   private async load(): Promise<void> {
+    const q = this.state;
     const seqRaw = await this.db.get(K.SEQ_KEY);
     let maxSeq = seqRaw === undefined ? 0 : Number(seqRaw) || 0;
     for await (const [key, value] of this.db.iterator(K.range('job'))) {
@@ -875,12 +381,12 @@ export class QueueStore {
         continue;
       }
       const job = parsed.data;
-      this.jobs.set(job.id, job);
-      this.byScene.set(job.sceneId, job.id);
+      q.jobs.set(job.id, job);
+      q.byScene.set(job.sceneId, job.id);
       maxSeq = Math.max(maxSeq, job.seq, K.unhex(job.id));
-      if (job.state === 'ready') this.ready.insert(K.readyPart(job.priority, job.seq), job.id);
-      else if (job.state === 'delayed') this.delayed.insert(K.timedPart(job.nextRunAt, job.seq), job.id);
-      else this.active.add(job.id);
+      if (job.state === 'ready') q.ready.insert(K.readyPart(job.priority, job.seq), job.id);
+      else if (job.state === 'delayed') q.delayed.insert(K.timedPart(job.nextRunAt, job.seq), job.id);
+      else q.active.add(job.id);
     }
     for await (const [key, value] of this.db.iterator(K.range('dlq'))) {
       const parsed = DlqEntrySchema.safeParse(safeJson(value));
@@ -889,8 +395,8 @@ export class QueueStore {
         continue;
       }
       const part = key.slice(K.prefix('dlq').length);
-      this.dlq.insert(part, parsed.data);
-      this.dlqByScene.set(parsed.data.sceneId, part);
+      q.dlq.insert(part, parsed.data);
+      q.dlqByScene.set(parsed.data.sceneId, part);
       maxSeq = Math.max(maxSeq, K.decodePart(part)[1]);
     }
     for await (const [key, value] of this.db.iterator(K.range('done'))) {
@@ -900,53 +406,11 @@ export class QueueStore {
         continue;
       }
       const part = key.slice(K.prefix('done').length);
-      this.done.insert(part, parsed.data);
-      this.doneByScene.set(parsed.data.sceneId, part);
+      q.done.insert(part, parsed.data);
+      q.doneByScene.set(parsed.data.sceneId, part);
       maxSeq = Math.max(maxSeq, K.decodePart(part)[1]);
     }
-    this.seq = maxSeq;
+    q.seq = maxSeq;
     this.seqWritten = maxSeq;
-  }
-
-  /**
-   * Jobs found active belong to a dead worker: the lock is exclusive and released by the kernel, so no
-   * lease is needed (research §6.1). Each goes back to its place in the ready order, or to the DLQ as
-   * poison once it has been in flight during maxCrashes crashes.
-   */
-  private async recover(): Promise<void> {
-    if (this.active.size === 0) return;
-    const now = this.now();
-    const ops: Op[] = [];
-    for (const id of [...this.active]) {
-      const job = this.mustJob(id);
-      job.crashCount += 1;
-      if (job.crashCount >= this.opts.maxCrashes) {
-        const message = `the worker crashed ${job.crashCount} times while syncing scene ${job.sceneId}; check the log for the cause, then redrive it`;
-        // A pending rerun would only crash the worker again: the scene waits in the DLQ for a redrive.
-        delete job.rerun;
-        this.deadLetterJob(job, { class: POISON, message }, job.attempts, now, ops);
-      } else {
-        this.requeueAfterRun(job, now, undefined, ops);
-      }
-    }
-    this.purgeDlqOps({ olderThanMs: this.dlqMaxAgeMs, maxEntries: this.opts.dlqMaxEntries }, now, ops);
-    await this.write(ops, true);
-  }
-}
-
-function minPriority(a: Priority, b: Priority): Priority {
-  return a < b ? a : b;
-}
-
-function clampTime(ms: number): number {
-  if (!Number.isFinite(ms)) throw new RangeError(`run time ${ms} is not a number of milliseconds`);
-  return Math.min(Math.max(0, Math.floor(ms)), MAX_TIME);
-}
-
-function safeJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
   }
 }

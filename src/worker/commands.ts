@@ -170,7 +170,7 @@ async function reconcile(
   for (const scene of scenes) {
     let inPlex = false;
     for (const p of scene.paths) if (!inPlex) inPlex = await plex.isIndexed(p);
-    const record = await ctx.store.getSyncRecord(scene.id);
+    const record = await ctx.store.records.getOne(scene.id);
     if (!inPlex) missing.push(scene.id);
     else if (!record) neverSynced.push(scene.id);
     else if (Date.parse(scene.updatedAt) > record.syncedAt) stale.push(scene.id);

@@ -79,7 +79,7 @@ export class Dispatcher {
   ) {}
 
   async restore(): Promise<void> {
-    const saved = await this.store.getMeta<unknown>('breaker');
+    const saved = await this.store.meta.get('breaker');
     if (saved) {
       try {
         this.breaker = CircuitBreaker.fromJSON(saved);
@@ -87,7 +87,7 @@ export class Dispatcher {
         this.log.warn(`${(err as Error).message}; starting with a closed breaker`);
       }
     }
-    const pause = authPauseSchema.nullable().safeParse((await this.store.getMeta<unknown>('pause')) ?? null);
+    const pause = authPauseSchema.nullable().safeParse((await this.store.meta.get('pause')) ?? null);
     // A probe that was out when the last worker died died with it.
     this.pause = pause.success && pause.data ? resumeAuthPause(pause.data) : null;
     if (this.pause) this.log.warn(`the queue is paused: ${this.pause.reason}`);
@@ -251,7 +251,7 @@ export class Dispatcher {
     const pending: Pending[] = [];
     // Frozen, so the state hash can cache the options' encoding for the whole round.
     const options = Object.freeze(this.config.mapOptions());
-    const records = await this.store.getSyncRecords(jobs.map((j) => j.sceneId));
+    const records = await this.store.records.get(jobs.map((j) => j.sceneId));
     // Completions of unchanged scenes are not awaited one by one: the store commits them as one group.
     const unchanged: Promise<void>[] = [];
     for (const [i, job] of jobs.entries()) {
@@ -477,10 +477,10 @@ export class Dispatcher {
 
   private async persist(): Promise<void> {
     if (this.breaker.version !== this.savedBreakerVersion) {
-      await this.store.putMeta('breaker', this.breaker.toJSON());
+      await this.store.meta.put('breaker', this.breaker.toJSON());
       this.savedBreakerVersion = this.breaker.version;
     }
-    await this.store.putMeta('pause', this.pause);
+    await this.store.meta.put('pause', this.pause);
   }
 
   async shutdown(): Promise<void> {

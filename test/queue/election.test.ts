@@ -7,7 +7,7 @@ import { writeInboxFile } from '../../src/inbox/write';
 import { dataPaths } from '../../src/paths';
 import { QueueStore } from '../../src/queue';
 import { bundleScript, cleanBundlesAfterAll } from './bundle';
-import { useTempDirs } from './helpers';
+import { doneList, useTempDirs } from './helpers';
 import { int, rng } from '../support/random';
 
 const tempDir = useTempDirs();
@@ -40,7 +40,7 @@ function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}): { c
 
 async function doneScenes(root: string): Promise<string[]> {
   const store = await QueueStore.open(dataPaths(root).store, { doneMaxEntries: 1e6, doneTtlMs: 1e12 });
-  const scenes = store.doneList().map((d) => d.sceneId);
+  const scenes = doneList(store).map((d) => d.sceneId);
   expect(store.counts()).toMatchObject({ ready: 0, delayed: 0, active: 0 });
   await store.close();
   return scenes.sort();

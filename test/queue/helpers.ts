@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
+import type { QueueStore } from '../../src/queue';
+import type { DoneRecord, Job } from '../../src/queue/types';
 
 /** A fresh temp directory, removed after the test. */
 export function useTempDirs(): () => string {
@@ -24,4 +26,19 @@ export class Clock {
     this.t += ms;
     return this.t;
   }
+}
+
+/** Every job (copies): ready ones in dispatch order, then delayed by run time, then active. */
+export function listJobs(store: QueueStore): Job[] {
+  const q = store.state;
+  const out: Job[] = [];
+  for (const [, id] of q.ready.entries()) out.push(structuredClone(q.mustJob(id)));
+  for (const [, id] of q.delayed.entries()) out.push(structuredClone(q.mustJob(id)));
+  for (const id of q.active) out.push(structuredClone(q.mustJob(id)));
+  return out;
+}
+
+/** Completed-job records, oldest first. */
+export function doneList(store: QueueStore): DoneRecord[] {
+  return [...store.state.done.entries()].map(([, record]) => ({ ...record }));
 }

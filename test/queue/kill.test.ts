@@ -7,6 +7,7 @@ import { writeInboxFile } from '../../src/inbox/write';
 import { dataPaths } from '../../src/paths';
 import { QueueStore } from '../../src/queue';
 import { bundleScript, cleanBundlesAfterAll } from './bundle';
+import { doneList, listJobs } from './helpers';
 import { int, rng } from '../support/random';
 import { useTempDirs } from './helpers';
 
@@ -52,9 +53,9 @@ function runWorker(
 /** Where each scene is now: its job's state, 'dlq:<class>', and one 'done' per completed run. */
 async function placesOf(store: QueueStore, scenes: string[]): Promise<Map<string, string[]>> {
   const places = new Map<string, string[]>(scenes.map((s) => [s, []]));
-  for (const job of store.listJobs()) places.get(job.sceneId)?.push(job.state);
+  for (const job of listJobs(store)) places.get(job.sceneId)?.push(job.state);
   for (const entry of store.dlqList()) places.get(entry.sceneId)?.push(`dlq:${entry.errorClass}`);
-  for (const done of store.doneList()) places.get(done.sceneId)?.push('done');
+  for (const done of doneList(store)) places.get(done.sceneId)?.push('done');
   return places;
 }
 

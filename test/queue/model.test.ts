@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QueueStore, type Job, type Priority } from '../../src/queue';
-import { Clock, useTempDirs } from './helpers';
+import { Clock, listJobs, useTempDirs } from './helpers';
 import { int, pick, rng } from '../support/random';
 
 const tempDir = useTempDirs();
@@ -266,7 +266,7 @@ async function runSequence(seed: number, steps: number): Promise<void> {
       clock.advance(int(r, 1, 3) * 1000);
     }
 
-    expect(store.listJobs().map(view).sort(bySceneId), ctx()).toEqual([...model.jobs.values()].map(modelView).sort(bySceneId));
+    expect(listJobs(store).map(view).sort(bySceneId), ctx()).toEqual([...model.jobs.values()].map(modelView).sort(bySceneId));
     expect(store.dlqList().map((e) => [e.sceneId, e.errorClass, e.attempts]), ctx()).toEqual(
       model.sortedDlq().map((e) => [e.sceneId, e.errorClass, e.attempts]),
     );
