@@ -3,38 +3,19 @@
  * Every message is one line a user can act on and never contains the token.
  */
 export type PlexErrorKind =
-  | 'unreachable' // refused, reset, DNS, timeouts, TLS: Plex restarting or misconfigured URL
+  | 'unreachable' // refused, reset, DNS, TLS: Plex restarting or misconfigured URL
+  | 'timeout' // no connection or no answer within the client's connect or read timeout
   | 'server' // 5xx, including the 503 "Maintenance" of a database migration
-  | 'unauthorized' // 401: the token is wrong; the worker pauses the whole queue
+  | 'unauthorized' // 401: the token is wrong
   | 'rate_limited' // 429 from a reverse proxy in front of Plex
   | 'not_found' // the file is not in Plex yet, or the item vanished
-  | 'bad_request' // 400/409 or a configuration error: permanent
-  | 'ambiguous' // several candidate items for one file: permanent, never pick the first
+  | 'bad_request' // 400/409 or a configuration error
+  | 'ambiguous' // several candidate items for one file: never pick the first
   | 'lost_write' // Plex answered 200 but the read-back does not show the edit
   | 'invalid_response' // HTML/XML/empty/garbled body where JSON was expected
   | 'too_large'; // an image over Plex's 10 MB limit
 
-interface KindPolicy {
-  retryable: boolean;
-  countsForBreaker: boolean;
-}
-
-/** What each kind means for the worker; pure data so the policy reads at a glance. */
-export const PLEX_ERROR_POLICY: Readonly<Record<PlexErrorKind, KindPolicy>> = {
-  unreachable: { retryable: true, countsForBreaker: true },
-  server: { retryable: true, countsForBreaker: true },
-  // Not retryable per job: the worker pauses the queue instead of spending attempts.
-  unauthorized: { retryable: false, countsForBreaker: false },
-  rate_limited: { retryable: true, countsForBreaker: true },
-  // Retried with a longer backoff (Plex may not have scanned the file yet); Plex itself is healthy.
-  not_found: { retryable: true, countsForBreaker: false },
-  bad_request: { retryable: false, countsForBreaker: false },
-  ambiguous: { retryable: false, countsForBreaker: false },
-  lost_write: { retryable: true, countsForBreaker: false },
-  // A proxy error page or a half-started server: transient, and a sign the server is unwell.
-  invalid_response: { retryable: true, countsForBreaker: true },
-  too_large: { retryable: false, countsForBreaker: false },
-};
+// What each kind means for a job (retry, breaker, pause) is decided in one table: src/sync/errors.ts.
 
 export interface PlexErrorDetails {
   status?: number;
@@ -49,8 +30,6 @@ export interface PlexErrorDetails {
 
 export class PlexError extends Error {
   readonly kind: PlexErrorKind;
-  readonly retryable: boolean;
-  readonly countsForBreaker: boolean;
   readonly retryAfterMs?: number;
   readonly status?: number;
   readonly details: PlexErrorDetails;
@@ -60,8 +39,6 @@ export class PlexError extends Error {
     super(message.replace(/\s*[\r\n]+\s*/g, ' '));
     this.name = 'PlexError';
     this.kind = kind;
-    this.retryable = PLEX_ERROR_POLICY[kind].retryable;
-    this.countsForBreaker = PLEX_ERROR_POLICY[kind].countsForBreaker;
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
     if (details.status !== undefined) this.status = details.status;
     this.details = details;
@@ -119,6 +96,9 @@ export function errorForStatus(
   return new PlexError('bad_request', `Plex refused the request (HTTP ${status}) while ${what}`, { status });
 }
 
+/** Node error codes (and the client's own) that mean a timeout rather than a refusal. */
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ECONNABORTED', 'PLEX_CONNECT_TIMEOUT', 'PLEX_READ_TIMEOUT']);
+
 /** Network-level failures (no HTTP status) by Node error code. */
 export function errorForNetwork(code: string | undefined, what: string, url: string): PlexError {
   const c = code ?? 'unknown';
@@ -146,7 +126,7 @@ export function errorForNetwork(code: string | undefined, what: string, url: str
     EPIPE: 'connection closed by Plex',
     ERR_BAD_RESPONSE: 'malformed response',
   };
-  return new PlexError('unreachable', `Plex at ${safeHost(url)} unreachable: ${words[c] ?? c} while ${what}`);
+  return new PlexError(TIMEOUT_CODES.has(c) ? 'timeout' : 'unreachable', `Plex at ${safeHost(url)} unreachable: ${words[c] ?? c} while ${what}`);
 }
 
 function safeHost(url: string): string {

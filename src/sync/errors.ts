@@ -1,8 +1,13 @@
+import { PlexError } from '../plex/errors';
+import { StashError } from '../stash/graphql';
+
 /**
- * The one error shape the policies see. The worker turns every failure of a job (a typed
- * Plex error, a Stash error, a crash) into a `SyncError`; backoff, breaker and the auth pause
- * decide from its class alone, so they never parse messages (Stash2Plex's string tests on
- * exception text are what made its "server down" class unreliable: stash2plex-inventory.md §2.7).
+ * What happens when a job fails, in one place. Every failure of a job (a typed Plex error, a Stash
+ * error, a crash) becomes a `SyncError` whose class was set where the failure was known (the Plex
+ * client knows a timeout, the matcher knows a scene has no file); the table ERROR_CLASSES below says
+ * what each class means, and backoff (src/policy/backoff.ts), the breaker and the auth pause decide
+ * from it alone. Nothing is ever matched by message text (Stash2Plex's string tests on exception text
+ * are what made its "server down" class unreliable: stash2plex-inventory.md §2.7).
  */
 export type SyncErrorClass =
   // Plex
@@ -63,6 +68,7 @@ export interface SyncError {
 export type ErrorNature = 'transient' | 'rate_limited' | 'not_found' | 'auth' | 'gone' | 'permanent';
 
 export interface ErrorClassInfo {
+  /** The retry schedule, or the pause, drop or dead-letter instead. */
   nature: ErrorNature;
   /**
    * Counts towards the circuit breaker: a sign the dependency as a whole is down, not that this
@@ -70,30 +76,35 @@ export interface ErrorClassInfo {
    * stash2plex-inventory.md §2.7), nor does anything Plex answered deliberately.
    */
   countsForBreaker: boolean;
+  /**
+   * The server answered (with a refusal, a 404, a wrong body…) rather than being unreachable: while
+   * the queue is paused for a rejected token, a probe that fails this way still proves the token works.
+   */
+  answered: boolean;
 }
 
 export const ERROR_CLASSES: Readonly<Record<SyncErrorClass, ErrorClassInfo>> = {
-  network: { nature: 'transient', countsForBreaker: true },
-  timeout: { nature: 'transient', countsForBreaker: true },
-  server: { nature: 'transient', countsForBreaker: true },
+  network: { nature: 'transient', countsForBreaker: true, answered: false },
+  timeout: { nature: 'transient', countsForBreaker: true, answered: false },
+  server: { nature: 'transient', countsForBreaker: true, answered: false },
   // Plex is up and answering; the write just did not stick. Retry, but it says nothing about an outage.
-  lost_write: { nature: 'transient', countsForBreaker: false },
-  // Counted (as src/plex/errors.ts does) so a proxy answering 429 to everything opens the breaker
-  // instead of being hammered job after job.
-  rate_limited: { nature: 'rate_limited', countsForBreaker: true },
-  not_found: { nature: 'not_found', countsForBreaker: false },
-  unauthorized: { nature: 'auth', countsForBreaker: false },
-  bad_request: { nature: 'permanent', countsForBreaker: false },
-  ambiguous: { nature: 'permanent', countsForBreaker: false },
-  invalid_response: { nature: 'transient', countsForBreaker: true },
-  too_large: { nature: 'permanent', countsForBreaker: false },
+  lost_write: { nature: 'transient', countsForBreaker: false, answered: true },
+  // Counted so a proxy answering 429 to everything opens the breaker instead of being hammered job after job.
+  rate_limited: { nature: 'rate_limited', countsForBreaker: true, answered: true },
+  not_found: { nature: 'not_found', countsForBreaker: false, answered: true },
+  unauthorized: { nature: 'auth', countsForBreaker: false, answered: true },
+  bad_request: { nature: 'permanent', countsForBreaker: false, answered: true },
+  ambiguous: { nature: 'permanent', countsForBreaker: false, answered: true },
+  // A proxy error page or a half-started server: transient, and a sign the server is unwell.
+  invalid_response: { nature: 'transient', countsForBreaker: true, answered: false },
+  too_large: { nature: 'permanent', countsForBreaker: false, answered: true },
   // Stash down stops every job just as Plex down does, so it trips the same breaker
   // (queue-research.md §6.4: without it an outage drains the queue into the DLQ).
-  stash_unreachable: { nature: 'transient', countsForBreaker: true },
-  stash_unauthorized: { nature: 'auth', countsForBreaker: false },
-  scene_missing: { nature: 'gone', countsForBreaker: false },
-  internal: { nature: 'permanent', countsForBreaker: false },
-  poison: { nature: 'permanent', countsForBreaker: false },
+  stash_unreachable: { nature: 'transient', countsForBreaker: true, answered: false },
+  stash_unauthorized: { nature: 'auth', countsForBreaker: false, answered: true },
+  scene_missing: { nature: 'gone', countsForBreaker: false, answered: true },
+  internal: { nature: 'permanent', countsForBreaker: false, answered: true },
+  poison: { nature: 'permanent', countsForBreaker: false, answered: true },
 };
 
 export function errorNature(cls: SyncErrorClass): ErrorNature {
@@ -102,6 +113,11 @@ export function errorNature(cls: SyncErrorClass): ErrorNature {
 
 export function countsForBreaker(cls: SyncErrorClass): boolean {
   return ERROR_CLASSES[cls].countsForBreaker;
+}
+
+/** The server answered this failure (see ErrorClassInfo.answered). */
+export function answered(cls: SyncErrorClass): boolean {
+  return ERROR_CLASSES[cls].answered;
 }
 
 export function isSyncErrorClass(value: string): value is SyncErrorClass {
@@ -113,4 +129,49 @@ export function syncError(cls: SyncErrorClass, message: string, retryAfterMs?: n
   const err: SyncError = { class: cls, message: message.replace(/\s*[\r\n]+\s*/g, ' ').trim() };
   if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) err.retryAfterMs = retryAfterMs;
   return err;
+}
+
+/** A failure of a sync step whose class is known where it is raised (a scene with no file, no matching item). */
+export class SyncFailure extends Error {
+  override name = 'SyncFailure';
+  constructor(
+    readonly syncClass: SyncErrorClass,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The client's kinds are already classes; only the names differ. */
+const FROM_PLEX: Readonly<Record<PlexError['kind'], SyncErrorClass>> = {
+  unreachable: 'network',
+  timeout: 'timeout',
+  server: 'server',
+  unauthorized: 'unauthorized',
+  rate_limited: 'rate_limited',
+  not_found: 'not_found',
+  bad_request: 'bad_request',
+  ambiguous: 'ambiguous',
+  lost_write: 'lost_write',
+  invalid_response: 'invalid_response',
+  too_large: 'too_large',
+};
+
+const FROM_STASH: Readonly<Record<StashError['kind'], SyncErrorClass>> = {
+  unreachable: 'stash_unreachable',
+  unauthorized: 'stash_unauthorized',
+  graphql: 'stash_unreachable',
+  invalid_response: 'stash_unreachable',
+};
+
+/**
+ * Whatever a job threw, as the one error shape the policies decide on. An error we did not expect
+ * is an `internal` error: a bug, reported with its message (never a stack alone).
+ */
+export function toSyncError(err: unknown): SyncError {
+  if (err instanceof PlexError) return syncError(FROM_PLEX[err.kind], err.message, err.retryAfterMs);
+  if (err instanceof StashError) return syncError(FROM_STASH[err.kind], err.message);
+  if (err instanceof SyncFailure) return syncError(err.syncClass, err.message);
+  const message = err instanceof Error ? err.message : String(err);
+  return syncError('internal', `PlexCourier hit an unexpected error (please report it): ${message}`);
 }

@@ -12,11 +12,10 @@ import { stateHash } from '../sync/state-hash';
 import { decide } from '../policy/backoff';
 import { CircuitBreaker } from '../policy/breaker';
 import { acquireAuthProbe, authPauseSchema, authProbeResult, pauseForAuth, resumeAuthPause, type AuthPause } from '../policy/auth-pause';
-import type { SyncError } from '../sync/errors';
+import { answered, SyncFailure, toSyncError, type SyncError } from '../sync/errors';
 import { dlqSummaryLine } from './dlq-note';
 import type { Config } from './config';
 import type { Logger } from './filelog';
-import { toSyncError } from './errors';
 
 /** Jobs taken per round: their scenes are hydrated in one Stash query and their items read in one Plex request. */
 const BATCH = 8;
@@ -370,9 +369,9 @@ export class Dispatcher {
       }
     }
     if (scene.files.length === 0) {
-      throw Object.assign(new Error(`scene ${scene.id} has no file, so it cannot be matched to a Plex item`), { syncClass: 'bad_request' });
+      throw new SyncFailure('bad_request', `scene ${scene.id} has no file, so it cannot be matched to a Plex item`);
     }
-    throw lastError ?? Object.assign(new Error(`no Plex item has the file ${scene.files[0]!.path}`), { syncClass: 'not_found' });
+    throw lastError ?? new SyncFailure('not_found', `no Plex item has the file ${scene.files[0]!.path}`);
   }
 
   /** `touchedPlex`: Plex answered this job, so it proves Plex healthy (an unchanged scene proves nothing). */
@@ -425,8 +424,8 @@ export class Dispatcher {
     );
     if (this.pause && verdict.action !== 'pause') {
       // The paused queue's probe failed for another reason: if Plex answered at all, the token works.
-      const answered = !['network', 'timeout', 'server', 'invalid_response', 'stash_unreachable'].includes(error.class);
-      this.pause = authProbeResult(this.pause, answered, answered ? undefined : error);
+      const tokenWorks = answered(error.class);
+      this.pause = authProbeResult(this.pause, tokenWorks, tokenWorks ? undefined : error);
       if (!this.pause) this.log.info('Plex accepted the token again; the queue resumes');
     }
     const label = scene?.title ? `scene ${job.sceneId} "${scene.title}"` : `scene ${job.sceneId}`;

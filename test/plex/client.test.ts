@@ -54,28 +54,26 @@ describe('PlexClient requests', () => {
 
 describe('PlexClient error classes', () => {
   const cases = [
-    { fault: { kind: 'unauthorized' as const }, kind: 'unauthorized', retryable: false, breaker: false },
-    { fault: { kind: 'status' as const, status: 404 }, kind: 'not_found', retryable: true, breaker: false },
-    { fault: { kind: 'status' as const, status: 400 }, kind: 'bad_request', retryable: false, breaker: false },
-    { fault: { kind: 'status' as const, status: 409 }, kind: 'bad_request', retryable: false, breaker: false },
-    { fault: { kind: 'status' as const, status: 500 }, kind: 'server', retryable: true, breaker: true },
-    { fault: { kind: 'status' as const, status: 502 }, kind: 'server', retryable: true, breaker: true },
-    { fault: { kind: 'maintenance' as const }, kind: 'server', retryable: true, breaker: true },
-    { fault: { kind: 'html200' as const }, kind: 'invalid_response', retryable: true, breaker: true },
-    { fault: { kind: 'xml200' as const }, kind: 'invalid_response', retryable: true, breaker: true },
-    { fault: { kind: 'empty200' as const }, kind: 'invalid_response', retryable: true, breaker: true },
-    { fault: { kind: 'truncatedJson' as const }, kind: 'invalid_response', retryable: true, breaker: true },
-    { fault: { kind: 'invalidJson' as const }, kind: 'invalid_response', retryable: true, breaker: true },
-    { fault: { kind: 'reset' as const }, kind: 'unreachable', retryable: true, breaker: true },
+    { fault: { kind: 'unauthorized' as const }, kind: 'unauthorized' },
+    { fault: { kind: 'status' as const, status: 404 }, kind: 'not_found' },
+    { fault: { kind: 'status' as const, status: 400 }, kind: 'bad_request' },
+    { fault: { kind: 'status' as const, status: 409 }, kind: 'bad_request' },
+    { fault: { kind: 'status' as const, status: 500 }, kind: 'server' },
+    { fault: { kind: 'status' as const, status: 502 }, kind: 'server' },
+    { fault: { kind: 'maintenance' as const }, kind: 'server' },
+    { fault: { kind: 'html200' as const }, kind: 'invalid_response' },
+    { fault: { kind: 'xml200' as const }, kind: 'invalid_response' },
+    { fault: { kind: 'empty200' as const }, kind: 'invalid_response' },
+    { fault: { kind: 'truncatedJson' as const }, kind: 'invalid_response' },
+    { fault: { kind: 'invalidJson' as const }, kind: 'invalid_response' },
+    { fault: { kind: 'reset' as const }, kind: 'unreachable' },
   ];
   for (const c of cases) {
-    it(`${c.fault.kind}${'status' in c.fault ? ' ' + c.fault.status : ''} becomes ${c.kind} (retryable ${c.retryable}, breaker ${c.breaker}) and never shows the token`, async () => {
+    it(`${c.fault.kind}${'status' in c.fault ? ' ' + c.fault.status : ''} becomes ${c.kind} and never shows the token`, async () => {
       const h = await setup();
       h.plex.setFault(c.fault);
       const e = await plexErrorOf(() => root(h.client()));
       expect(e.kind).toBe(c.kind);
-      expect(e.retryable).toBe(c.retryable);
-      expect(e.countsForBreaker).toBe(c.breaker);
       expect(e.message).not.toContain(h.plex.token);
       expect(e.message).not.toMatch(/\n/);
     });
@@ -128,11 +126,11 @@ describe('PlexClient error classes', () => {
     expect((await root(c)).friendlyName).toBe('Fake Plex');
   });
 
-  it('a hung request ends at the read timeout as unreachable', async () => {
+  it('a hung request ends at the read timeout as a timeout', async () => {
     const h = await setup();
     h.plex.setFault({ kind: 'hang', times: 1 });
     const e = await plexErrorOf(() => root(h.client({ readTimeoutMs: 300 })));
-    expect(e.kind).toBe('unreachable');
+    expect(e.kind).toBe('timeout');
     expect(e.message).toMatch(/read timeout/);
   });
 
@@ -140,7 +138,7 @@ describe('PlexClient error classes', () => {
     const h = await setup();
     const c = h.client({ readTimeoutMs: 400 });
     h.plex.setFault({ kind: 'slowBody', ms: 2000, times: 1 });
-    expect((await plexErrorOf(() => root(c))).message).toMatch(/read timeout/);
+    expect(await plexErrorOf(() => root(c))).toMatchObject({ kind: 'timeout', message: expect.stringMatching(/read timeout/) });
     h.plex.setFault({ kind: 'slowBody', ms: 50, times: 1 });
     expect((await root(c)).friendlyName).toBe('Fake Plex');
   });

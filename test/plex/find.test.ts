@@ -52,7 +52,6 @@ describe('finding the Plex item for a Stash file', () => {
     const b = h.plex.addItem({ file: '/media/movies/y/dup.mp4', size: 5 });
     const e = await plexErrorOf(() => h.service().findItems('/elsewhere/dup.mp4', 5));
     expect(e.kind).toBe('ambiguous');
-    expect(e.retryable).toBe(false);
     expect(e.message).toContain('/media/movies/x/dup.mp4');
     expect(e.message).toContain('/media/movies/y/dup.mp4');
     expect(e.details.candidates!.map((c) => c.ratingKey).sort()).toEqual([a.ratingKey, b.ratingKey].sort());
@@ -62,7 +61,6 @@ describe('finding the Plex item for a Stash file', () => {
     const h = await setup();
     const e = await plexErrorOf(() => h.service({ pathMap: '/data=>/media/movies' }).findItems('/data/new.mp4'));
     expect(e.kind).toBe('not_found');
-    expect(e.countsForBreaker).toBe(false);
     expect(e.message).toContain('/media/movies/new.mp4');
     expect(e.message).toMatch(/path_map/);
   });

@@ -82,13 +82,11 @@ describe('applyDesired', () => {
     expect(after.scalars.tagline).toBeUndefined();
   });
 
-  it('a write that does not take is a retryable lost_write', async () => {
+  it('a write that does not take is a lost_write naming the field', async () => {
     const { h, svc, ref } = await oneMovie();
     h.plex.setFault({ kind: 'lostWrite', method: 'PUT' });
     const e = await plexErrorOf(() => svc.applyDesired(ref, { scalars: { title: 'Lost' }, tags: {} }));
     expect(e.kind).toBe('lost_write');
-    expect(e.retryable).toBe(true);
-    expect(e.countsForBreaker).toBe(false);
     expect(e.message).toContain('title');
   });
 
@@ -111,12 +109,11 @@ describe('applyDesired', () => {
     expect((await svc.findItems('/media/movies/scene.mp4'))[0]!.ratingKey).toBe(newKey);
   });
 
-  it('an item that vanished for good is not_found, not counted by the breaker', async () => {
+  it('an item that vanished for good is not_found', async () => {
     const { h, svc, ref, item } = await oneMovie();
     h.plex.removeItem(item.ratingKey);
     const e = await plexErrorOf(() => svc.applyDesired(ref, { scalars: { title: 'X' }, tags: {} }));
     expect(e.kind).toBe('not_found');
-    expect(e.countsForBreaker).toBe(false);
   });
 
   it('episodes get labels for genres and never studio or tagline', async () => {
@@ -240,7 +237,7 @@ describe('applyDesiredBatch', () => {
     expect(h.plex.item(a.ratingKey).scalars.title).toBe('A');
   });
 
-  it('a 500 on one PUT fails only that entry, as a retryable server error', async () => {
+  it('a 500 on one PUT fails only that entry, as a server error', async () => {
     const h = await setup();
     h.plex.addItem({ file: '/media/movies/a.mp4' });
     h.plex.addItem({ file: '/media/movies/b.mp4' });
@@ -255,6 +252,5 @@ describe('applyDesiredBatch', () => {
     const failed = res.filter((r): r is PlexError => r instanceof PlexError);
     expect(failed).toHaveLength(1);
     expect(failed[0]!.kind).toBe('server');
-    expect(failed[0]!.retryable).toBe(true);
   });
 });
