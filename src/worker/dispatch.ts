@@ -10,9 +10,8 @@ import { mapScene } from '../sync/map';
 import { qualityGate } from '../sync/gate';
 import { stateHash } from '../sync/state-hash';
 import { decide } from '../policy/backoff';
-import { CircuitBreaker } from '../policy/breaker';
-import { acquireAuthProbe, authPauseSchema, authProbeResult, pauseForAuth, resumeAuthPause, type AuthPause } from '../policy/auth-pause';
-import { answered, SyncFailure, toSyncError, type SyncError } from '../sync/errors';
+import { AdmissionPolicy, type AdmissionChange } from '../policy/admission';
+import { SyncFailure, toSyncError, type SyncError } from '../sync/errors';
 import { dlqSummaryLine } from './dlq-note';
 import type { Config } from './config';
 import type { Logger } from './filelog';
@@ -58,12 +57,10 @@ export interface RecentError {
  * policies (src/policy/), and keeps the breaker and the auth pause, persisted in the store.
  */
 export class Dispatcher {
-  private breaker = new CircuitBreaker();
-  private pause: AuthPause | null = null;
+  private admission = new AdmissionPolicy();
   private readonly recentErrors: RecentError[] = [];
   private readonly totals = { synced: 0, unchanged: 0, retried: 0, deadLettered: 0, dropped: 0, deferred: 0 };
   private completedSinceDlqNote = 0;
-  private savedBreakerVersion = -1;
   /** ratingKey → the scene last written to it, to report two scenes fighting over one Plex item. */
   private readonly claims = new Map<string, string>();
   /** The next bulk round, taken and prepared while the current one is written to Plex. */
@@ -75,25 +72,19 @@ export class Dispatcher {
     private readonly store: QueueStore,
     private readonly config: Config,
     private readonly log: Logger,
+    /** The clock; tests pass their own. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async restore(): Promise<void> {
-    const saved = await this.store.meta.get('breaker');
-    if (saved) {
-      try {
-        this.breaker = CircuitBreaker.fromJSON(saved);
-      } catch (err) {
-        this.log.warn(`${(err as Error).message}; starting with a closed breaker`);
-      }
-    }
-    const pause = authPauseSchema.nullable().safeParse((await this.store.meta.get('pause')) ?? null);
-    // A probe that was out when the last worker died died with it.
-    this.pause = pause.success && pause.data ? resumeAuthPause(pause.data) : null;
-    if (this.pause) this.log.warn(`the queue is paused: ${this.pause.reason}`);
+    const saved = { breaker: await this.store.meta.get('breaker'), pause: await this.store.meta.get('pause') };
+    this.admission = AdmissionPolicy.restore(saved, {}, (msg) => this.log.warn(msg));
+    const pause = this.admission.pauseState();
+    if (pause) this.log.warn(`the queue is paused: ${pause.reason}`);
   }
 
   nextWakeAt(): number | undefined {
-    const times = [this.store.nextDueAt(), this.breaker.nextProbeAt()].filter(
+    const times = [this.store.nextDueAt(), this.admission.nextProbeAt()].filter(
       (t): t is number => typeof t === 'number',
     );
     return times.length ? Math.min(...times) : undefined;
@@ -101,7 +92,7 @@ export class Dispatcher {
 
   /** One round: returns whether any job was taken. */
   async runOnce(): Promise<boolean> {
-    this.config.urgent = this.pause !== null;
+    this.config.urgent = this.admission.paused;
     if (!this.config.ready()) {
       await this.dropAhead();
       return false;
@@ -118,24 +109,14 @@ export class Dispatcher {
     }
     // Probes, edits and suspects start with nothing else being written.
     await this.finishWriting();
-    const now = Date.now();
-    let limit = BATCH;
-    const pauseBefore = this.pause;
-    if (this.pause) {
-      // Exactly one probe while paused: at once after the settings changed, else now and then.
-      const probe = acquireAuthProbe(this.pause, now, this.config.fingerprint());
-      this.pause = probe.pause;
-      if (!probe.granted) return false;
-      limit = 1;
-    } else if (!this.breaker.canDispatch(now)) {
-      if (!this.breaker.tryAcquireProbe(now)) return false;
-      limit = 1; // half-open: exactly one probe
-    }
+    const now = this.now();
+    const admission = this.admission.admit(now, this.config.fingerprint());
+    if (admission.kind === 'none') return false;
+    const limit = admission.kind === 'probe' ? 1 : BATCH;
     const jobs = await this.store.take(limit === 1 ? 1 : BULK_BATCH, now);
     if (jobs.length === 0) {
       // Nothing to probe with: give the probe slot back.
-      if (pauseBefore) this.pause = pauseBefore;
-      else if (limit === 1) this.breaker.releaseProbe(now);
+      this.admission.giveBack(admission, now);
       return false;
     }
     // A job that was in flight when a worker died runs alone: if it is what kills the worker, the
@@ -223,7 +204,7 @@ export class Dispatcher {
 
   /** Whether Plex may be written to without a probe: the breaker is closed and the queue not paused. */
   private canContinue(): boolean {
-    return !this.pause && this.breaker.state === 'closed';
+    return this.admission.canContinue();
   }
 
   /** Hydrates the jobs' scenes in one query, maps and gates them, completes the unchanged ones and finds the Plex items of the rest. */
@@ -379,18 +360,7 @@ export class Dispatcher {
     // The breaker hears of the success before the completion is written, so that with several
     // completions in one write it still sees the results in the jobs' order.
     const written = this.store.complete(job, record ? { summary, record } : { summary });
-    const now = Date.now();
-    if (!touchedPlex) {
-      // A probe that never reached Plex: the next job probes instead.
-      this.breaker.releaseProbe(now);
-      if (this.pause?.probeInFlight) this.pause = { ...this.pause, probeInFlight: false };
-    } else {
-      this.breaker.recordSuccess(now);
-      if (this.pause) {
-        this.log.info(`Plex accepted the token again; the queue resumes (paused since ${new Date(this.pause.since).toISOString()})`);
-        this.pause = authProbeResult(this.pause, true);
-      }
-    }
+    this.logAdmission(this.admission.succeeded(this.now(), touchedPlex));
     await written;
     this.completedSinceDlqNote += 1;
     if (this.completedSinceDlqNote >= 50) {
@@ -405,16 +375,22 @@ export class Dispatcher {
     this.log.warn(dlqSummaryLine(byClass, this.store.dlqList({ limit: 5 })));
   }
 
-  private async fail(job: Job, error: SyncError, scene?: StashScene): Promise<void> {
-    const now = Date.now();
-    this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: now });
-    const wasClosed = this.breaker.state === 'closed';
-    this.breaker.recordFailure(now, error.class);
-    if (wasClosed && this.breaker.state !== 'closed') {
-      this.breaker.setJobsWaiting(this.store.counts().ready + this.store.counts().delayed);
-      const next = this.breaker.nextProbeAt();
+  private logAdmission(change: AdmissionChange, error?: SyncError): void {
+    if (change.breakerOpened && error) {
+      const next = change.breakerOpened.nextProbeAt;
       this.log.warn(`${error.message}: Plex or Stash looks down; nothing is sent until one probe at ${next ? new Date(next).toISOString() : 'soon'} succeeds`);
     }
+    if (change.pauseStarted && error) {
+      this.log.error(`${error.message}; the queue is paused until this is fixed (no job is lost, nothing goes to the DLQ)`);
+    }
+    if (change.pauseEnded) {
+      this.log.info(`Plex accepted the token again; the queue resumes (paused since ${new Date(change.pauseEnded.since).toISOString()})`);
+    }
+  }
+
+  private async fail(job: Job, error: SyncError, scene?: StashScene): Promise<void> {
+    const now = this.now();
+    this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: now });
     const verdict = decide(
       error,
       { attempts: job.attempts, firstFailureAt: job.firstFailureAt, lastErrorClass: job.lastError?.class },
@@ -422,12 +398,8 @@ export class Dispatcher {
       now,
       Math.random,
     );
-    if (this.pause && verdict.action !== 'pause') {
-      // The paused queue's probe failed for another reason: if Plex answered at all, the token works.
-      const tokenWorks = answered(error.class);
-      this.pause = authProbeResult(this.pause, tokenWorks, tokenWorks ? undefined : error);
-      if (!this.pause) this.log.info('Plex accepted the token again; the queue resumes');
-    }
+    const counts = () => this.store.counts().ready + this.store.counts().delayed;
+    this.logAdmission(this.admission.failed(now, error, verdict.action === 'pause', this.config.fingerprint(), counts), error);
     const label = scene?.title ? `scene ${job.sceneId} "${scene.title}"` : `scene ${job.sceneId}`;
     const info = { class: error.class, message: error.message };
     switch (verdict.action) {
@@ -449,8 +421,6 @@ export class Dispatcher {
         this.log.info(`${label}: skipped: ${verdict.reason}`);
         break;
       case 'pause':
-        if (!this.pause) this.log.error(`${error.message}; the queue is paused until this is fixed (no job is lost, nothing goes to the DLQ)`);
-        this.pause = pauseForAuth(error, now, this.config.fingerprint(), this.pause);
         await this.store.defer(job, now, verdict.reason);
         this.totals.deferred += 1;
         break;
@@ -475,11 +445,9 @@ export class Dispatcher {
   }
 
   private async persist(): Promise<void> {
-    if (this.breaker.version !== this.savedBreakerVersion) {
-      await this.store.meta.put('breaker', this.breaker.toJSON());
-      this.savedBreakerVersion = this.breaker.version;
-    }
-    await this.store.meta.put('pause', this.pause);
+    const state = this.admission.toPersist();
+    if (state.breaker) await this.store.meta.put('breaker', state.breaker);
+    await this.store.meta.put('pause', state.pause);
   }
 
   async shutdown(): Promise<void> {
@@ -489,14 +457,13 @@ export class Dispatcher {
 
   /** Process Queue / Process DLQ: the user may just have fixed Plex, so an open breaker or a paused queue probes at once. */
   nudge(): void {
-    this.breaker.probeNow(Date.now());
-    if (this.pause) this.pause = { ...this.pause, settingsFingerprint: '' };
+    this.admission.nudge(this.now());
   }
 
   describe() {
     return {
-      breaker: { state: this.breaker.state, nextProbeAt: this.breaker.nextProbeAt(), outages: this.breaker.outages().slice(-5) },
-      paused: this.pause ? { reason: this.pause.reason, since: this.pause.since } : null,
+      breaker: this.admission.breakerState(),
+      paused: this.admission.pauseState(),
       lastErrors: this.recentErrors,
       session: { ...this.totals },
     };

@@ -10,35 +10,31 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const titles = (e: Env, ids: string[]) => ids.every((id) => e.plexItem(id).scalars.title === `Title ${id}`);
 
+// The breaker's timing (one probe per half-open window, 30 s growing to 10 min) and its interplay with the
+// auth pause are unit-tested on a clock (test/policy/admission.test.ts); this is the whole plugin, briefly.
 describe('when Plex is down', () => {
-  it('opens the breaker within its threshold, then probes at most once per window, dead-letters nothing and syncs everything after', async () => {
+  it('opens the breaker, dead-letters nothing, and syncs everything once Plex is back and the user runs Process Queue', async () => {
     env = await startEnv({ scenes: 30 });
     const ids = Array.from({ length: 30 }, (_, i) => String(i + 1));
     // A first scene syncs while Plex is up.
     await env.edit('1', { title: 'Title 1' });
     await env.waitFor(() => titles(env!, ['1']), 'the first scene');
 
-    // Down for a minute: 30 s refusing connections, then 30 s answering 503 (a PMS migrating its database).
     await env.plex.down();
     for (const id of ids.slice(1)) await env.edit(id, { title: `Title ${id}` });
     await env.waitFor(() => env!.status().breaker?.state === 'open', 'the breaker to open', 20_000);
-    await sleep(30_000);
-    env.plex.clearLog();
-    await env.plex.up();
-    const fault = env.plex.setFault({ kind: 'status', status: 503 });
-    await sleep(30_000);
-    const during = [...env.plex.requestLog];
-    env.plex.clearFault(fault);
+    expect(env.status().counts.dlq).toBe(0);
 
-    await env.waitFor(() => titles(env!, ids), 'every scene to reach Plex after the outage', 150_000);
-    // Thirty seconds of 503s with the breaker open: at most one probe job (a probe is at most 3 requests) per half-open window.
-    expect(during.length).toBeLessThanOrEqual(6);
-    // status.json is rewritten at most once a second.
+    // Back up: Process Queue probes at once instead of waiting out the breaker's 30 s.
+    await env.plex.up();
+    const run = await env.task('process_queue');
+    expect(run.error).toBeNull();
+    await env.waitFor(() => titles(env!, ids), 'every scene to reach Plex after the outage', 30_000);
     await env.waitFor(() => env!.status().breaker?.state === 'closed', 'the breaker to close in status', 5_000);
     const s = env.status();
     expect(s.counts.dlq).toBe(0);
     expect(s.breaker.outages.length).toBeGreaterThanOrEqual(1);
-  }, 300_000);
+  }, 120_000);
 });
 
 describe('when Plex rejects the token', () => {
