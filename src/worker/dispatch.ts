@@ -1,71 +1,31 @@
-import crypto from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { QueueStore } from '../queue/store';
-import type { Job, SyncRecord } from '../queue/types';
-import type { StashScene } from '../stash/scene';
-import type { DesiredItem } from '../plex/desired';
-import type { PlexItemRef } from '../plex/write';
-import { sharedItemConflicts } from '../plex/find';
-import { mapScene } from '../sync/map';
-import { qualityGate } from '../sync/gate';
-import { stateHash } from '../sync/state-hash';
-import { decide } from '../policy/backoff';
-import { AdmissionPolicy, type AdmissionChange } from '../policy/admission';
-import { SyncFailure, toSyncError, type SyncError } from '../sync/errors';
-import { dlqSummaryLine } from './dlq-note';
+import type { Job } from '../queue/types';
+import { AdmissionPolicy } from '../policy/admission';
+import { prepareRound, writeRound, type PreparedRound, type RoundContext } from '../sync/round';
 import type { Config } from './config';
 import type { Logger } from './filelog';
+import { OutcomeRecorder, type RecentError } from './outcome';
+
+export type { RecentError };
 
 /** Jobs taken per round: their scenes are hydrated in one Stash query and their items read in one Plex request. */
 const BATCH = 8;
 /** Bulk syncs mostly find nothing changed: larger rounds amortise the Stash query. */
 const BULK_BATCH = 200;
-/** While Stash itself cannot be reached, jobs wait this long without losing an attempt. */
-const STASH_RETRY_MS = 30_000;
-
-/** A job ready for Plex: its scene, the state to write and the items to write it to. */
-interface Pending {
-  job: Job;
-  scene: StashScene;
-  desired: DesiredItem;
-  fillOnly: boolean;
-  hash: string;
-  record?: SyncRecord;
-  refs: PlexItemRef[];
-}
-
-/** A round read from Stash and matched: what is left to write to Plex, and what the preparation took. */
-interface Prepared {
-  size: number;
-  pending: Pending[];
-  stashMs: number;
-  matchMs: number;
-  /** Set when Stash could not be read: the round's jobs were deferred. */
-  stashError?: SyncError;
-}
-
-export interface RecentError {
-  sceneId: string;
-  class: string;
-  message: string;
-  at: number;
-}
 
 /**
- * Takes ready jobs and runs them through the sync pipeline: hydrate from Stash → map → gate →
- * skip if unchanged → find the Plex items → apply → record. Decides each failure's fate with the
- * policies (src/policy/), and keeps the breaker and the auth pause, persisted in the store.
+ * The scheduler: asks the admission policy whether jobs may be taken, takes a round, runs it through
+ * the sync round (src/sync/round.ts) and hands the outcomes to the recorder (src/worker/outcome.ts).
+ * Bulk rounds overlap: the next one is taken and prepared while the current one is written to Plex.
  */
 export class Dispatcher {
   private admission = new AdmissionPolicy();
-  private readonly recentErrors: RecentError[] = [];
-  private readonly totals = { synced: 0, unchanged: 0, retried: 0, deadLettered: 0, dropped: 0, deferred: 0 };
-  private completedSinceDlqNote = 0;
+  private readonly outcomes: OutcomeRecorder;
   /** ratingKey → the scene last written to it, to report two scenes fighting over one Plex item. */
   private readonly claims = new Map<string, string>();
   /** The next bulk round, taken and prepared while the current one is written to Plex. */
-  private ahead: Promise<Prepared | null> | undefined;
-  /** A bulk round still being written while the next one starts (at most one: see writeRound). */
+  private ahead: Promise<PreparedRound | null> | undefined;
+  /** A bulk round still being written while the next one starts (at most one: see startWriting). */
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -74,7 +34,9 @@ export class Dispatcher {
     private readonly log: Logger,
     /** The clock; tests pass their own. */
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.outcomes = new OutcomeRecorder(store, config, () => this.admission, log, now);
+  }
 
   async restore(): Promise<void> {
     const saved = { breaker: await this.store.meta.get('breaker'), pause: await this.store.meta.get('pause') };
@@ -101,8 +63,8 @@ export class Dispatcher {
       const ahead = this.ahead;
       this.ahead = undefined;
       const round = await ahead;
-      if (round && this.canContinue()) {
-        await this.writeRound(round, true);
+      if (round && this.admission.canContinue()) {
+        await this.startWriting(round, true);
         return true;
       }
       if (round) await this.releaseAll(round.pending.map((p) => p.job));
@@ -127,7 +89,7 @@ export class Dispatcher {
     const round = suspect ? [suspect] : urgent ? jobs.slice(0, Math.min(limit, BATCH)) : jobs;
     await this.releaseAll(jobs.filter((j) => !round.includes(j)));
     const bulk = !suspect && !urgent && limit > 1;
-    await this.writeRound(await this.prepare(round), bulk);
+    await this.startWriting(await this.prepare(round), bulk);
     return true;
   }
 
@@ -137,8 +99,8 @@ export class Dispatcher {
    * written: its first reads queue behind that round's last writes, so Plex's connections are not
    * idle between rounds.
    */
-  private async writeRound(round: Prepared, bulk: boolean): Promise<void> {
-    const prefetching = bulk && !round.stashError && this.canContinue();
+  private async startWriting(round: PreparedRound, bulk: boolean): Promise<void> {
+    const prefetching = bulk && !round.stashError && this.admission.canContinue();
     if (prefetching) {
       this.ahead = this.prefetch();
       // Awaited by the next runOnce or by dropAhead; this only keeps a failure from counting as unhandled.
@@ -166,9 +128,9 @@ export class Dispatcher {
     await this.dropAhead();
   }
 
-  private async finishRound(round: Prepared, prefetching: boolean): Promise<void> {
+  private async finishRound(round: PreparedRound, prefetching: boolean): Promise<void> {
     const t0 = Date.now();
-    if (round.pending.length) await this.apply(round.pending);
+    if (round.pending.length) await this.outcomes.recordAll(await writeRound(round.pending, this.roundContext()));
     await this.persist();
     const plexMs = Date.now() - t0;
     const total = round.stashMs + round.matchMs + plexMs;
@@ -179,8 +141,8 @@ export class Dispatcher {
   }
 
   /** Takes the next bulk round and prepares it; hook-driven work and suspects are left to runOnce's own rules. */
-  private async prefetch(): Promise<Prepared | null> {
-    const jobs = await this.store.take(BULK_BATCH, Date.now());
+  private async prefetch(): Promise<PreparedRound | null> {
+    const jobs = await this.store.take(BULK_BATCH, this.now());
     if (jobs.length === 0) return null;
     if (jobs.some((j) => j.crashCount > 0 || j.priority < 2)) {
       await this.releaseAll(jobs);
@@ -202,246 +164,32 @@ export class Dispatcher {
     await Promise.all(jobs.map((j) => this.store.release(j)));
   }
 
-  /** Whether Plex may be written to without a probe: the breaker is closed and the queue not paused. */
-  private canContinue(): boolean {
-    return this.admission.canContinue();
+  /** Reads and matches a round, and records at once the jobs that need no Plex write (unchanged, gone, failed). */
+  private async prepare(jobs: Job[]): Promise<PreparedRound> {
+    const round = await prepareRound(jobs, this.roundContext());
+    if (round.stashError) await this.outcomes.stashUnreachable(jobs, round.stashError);
+    else await this.outcomes.recordAll(round.decided);
+    return round;
   }
 
-  /** Hydrates the jobs' scenes in one query, maps and gates them, completes the unchanged ones and finds the Plex items of the rest. */
-  private async prepare(jobs: Job[]): Promise<Prepared> {
-    const t0 = Date.now();
-    let scenes: Map<string, StashScene>;
-    try {
-      const found = await this.config.stash().findScenesByIds([...new Set(jobs.map((j) => j.sceneId))]);
-      scenes = new Map(found.map((s) => [s.id, s]));
-    } catch (err) {
-      const error = toSyncError(err);
-      this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
-      for (const job of jobs) this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: Date.now() });
-      for (const job of jobs) await this.store.defer(job, Date.now() + STASH_RETRY_MS, error.message);
-      this.totals.deferred += jobs.length;
-      return { size: jobs.length, pending: [], stashMs: Date.now() - t0, matchMs: 0, stashError: error };
-    }
-    const t1 = Date.now();
-    const pending = await this.match(jobs, scenes);
-    return { size: jobs.length, pending, stashMs: t1 - t0, matchMs: Date.now() - t1 };
-  }
-
-  private async match(jobs: Job[], scenes: Map<string, StashScene>): Promise<Pending[]> {
-    const pending: Pending[] = [];
-    // Frozen, so the state hash can cache the options' encoding for the whole round.
-    const options = Object.freeze(this.config.mapOptions());
-    const records = await this.store.records.get(jobs.map((j) => j.sceneId));
-    // Completions of unchanged scenes are not awaited one by one: the store commits them as one group.
-    const unchanged: Promise<void>[] = [];
-    for (const [i, job] of jobs.entries()) {
-      // A turn of the event loop now and then, so a round written meanwhile keeps its connections busy.
-      if (i % 16 === 15) await nextTurn();
-      const scene = scenes.get(job.sceneId);
-      if (!scene) {
-        await this.store.removeScene(job.sceneId);
-        await this.store.complete(job, { summary: 'scene no longer exists in Stash; nothing to do' });
-        this.totals.dropped += 1;
-        continue;
-      }
-      try {
-        const gate = qualityGate(scene, mapScene(scene, options), { preservePlexEdits: this.config.fillEmptyOnly() });
-        const desired = gate.item;
-        const record = records[i];
-        const hash = stateHash(desired, options, { fillOnly: gate.fillOnly, poster: this.posterKey(scene) });
-        if (!job.force && record && record.stateHash === hash) {
-          unchanged.push(this.succeed(job, 'unchanged since the last sync; nothing sent to Plex', undefined, false));
-          this.totals.unchanged += 1;
-          continue;
-        }
-        await this.attachImages(scene, desired);
-        const refs = await this.findItems(scene);
-        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs });
-      } catch (err) {
-        await this.fail(job, toSyncError(err), scene);
-      }
-    }
-    await Promise.all(unchanged);
-    return pending;
-  }
-
-  private async apply(pending: Pending[]): Promise<void> {
+  /** Stash, Plex and the settings as they are now, for one round. */
+  private roundContext(): RoundContext {
+    const stash = this.config.stash();
     const plex = this.config.plex();
-    const entries = pending.flatMap((p) =>
-      p.refs.map((ref) => ({
-        ref,
-        desired: p.desired,
-        opts: {
-          fillEmptyOnly: p.fillOnly,
-          lastPosterSha256: p.record?.posterSha256,
-          lastArtSha256: p.record?.artSha256,
-        },
-      })),
-    );
-    const results = await plex.applyDesiredBatch(entries);
-    // As with unchanged scenes, the completions go to the store together and commit as one write.
-    const completions: Promise<void>[] = [];
-    let i = 0;
-    for (const p of pending) {
-      const mine = results.slice(i, i + p.refs.length);
-      i += p.refs.length;
-      const failure = mine.find((r) => r instanceof Error);
-      if (failure) {
-        await this.fail(p.job, toSyncError(failure), p.scene);
-        continue;
-      }
-      const applied = mine.filter((r): r is Exclude<typeof r, Error> => !(r instanceof Error));
-      const changed = [...new Set(applied.flatMap((r) => r.changedFields))];
-      const warnings = applied.flatMap((r) => r.warnings);
-      const record: SyncRecord = {
-        stateHash: p.hash,
-        posterSha256: applied.find((r) => r.posterSha256)?.posterSha256 ?? p.record?.posterSha256,
-        artSha256: applied.find((r) => r.artSha256)?.artSha256 ?? p.record?.artSha256,
-        ratingKeys: applied.map((r) => r.ref.ratingKey),
-        syncedAt: Date.now(),
-      };
-      for (const c of sharedItemConflicts(this.claims, p.job.sceneId, applied.map((r) => r.ref))) {
-        const message = `scenes ${c.otherSceneId} and ${p.job.sceneId} both match Plex item ${c.ratingKey} (${c.file}); they overwrite each other: merge or remove the duplicate in Stash`;
-        warnings.push(message);
-        this.log.warn(message);
-        this.remember({ sceneId: p.job.sceneId, class: 'shared_item', message, at: Date.now() });
-      }
-      for (const r of applied) this.claims.set(r.ref.ratingKey, p.job.sceneId);
-      const where = record.ratingKeys.join(', ');
-      const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
-      // The record and the completion go in one write: a crash between them cannot leave a half-recorded sync.
-      completions.push(this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`, record));
-      this.totals.synced += 1;
-    }
-    await Promise.all(completions);
-  }
-
-  /** The poster is identified by the screenshot path Stash gives (it changes with the scene), so an unchanged scene needs no image fetch. */
-  private posterKey(scene: StashScene): string | null {
-    const url = scene.paths?.screenshot;
-    if (!url || !this.config.posterEnabled()) return null;
-    try {
-      const u = new URL(url);
-      return `${u.pathname}${u.search}`;
-    } catch {
-      return url;
-    }
-  }
-
-  private async attachImages(scene: StashScene, desired: DesiredItem): Promise<void> {
-    const url = scene.paths?.screenshot;
-    if (!url || !this.config.posterEnabled()) return;
-    const fetched = await this.config.stash().fetchImage(url);
-    const image = { ...fetched, sha256: crypto.createHash('sha256').update(fetched.bytes).digest('hex') };
-    desired.poster = image;
-    if (this.config.backgroundEnabled()) desired.art = image;
-  }
-
-  private async findItems(scene: StashScene): Promise<PlexItemRef[]> {
-    const plex = this.config.plex();
-    let lastError: unknown;
-    for (const file of scene.files) {
-      try {
-        const refs = await plex.findItems(file.path, file.size);
-        if (refs.length > 0) return refs;
-      } catch (err) {
-        lastError = err;
-        if (toSyncError(err).class !== 'not_found') throw err;
-      }
-    }
-    if (scene.files.length === 0) {
-      throw new SyncFailure('bad_request', `scene ${scene.id} has no file, so it cannot be matched to a Plex item`);
-    }
-    throw lastError ?? new SyncFailure('not_found', `no Plex item has the file ${scene.files[0]!.path}`);
-  }
-
-  /** `touchedPlex`: Plex answered this job, so it proves Plex healthy (an unchanged scene proves nothing). */
-  private async succeed(job: Job, summary: string, record?: SyncRecord, touchedPlex = true): Promise<void> {
-    // The breaker hears of the success before the completion is written, so that with several
-    // completions in one write it still sees the results in the jobs' order.
-    const written = this.store.complete(job, record ? { summary, record } : { summary });
-    this.logAdmission(this.admission.succeeded(this.now(), touchedPlex));
-    await written;
-    this.completedSinceDlqNote += 1;
-    if (this.completedSinceDlqNote >= 50) {
-      this.completedSinceDlqNote = 0;
-      await this.noteDlq();
-    }
-  }
-
-  private async noteDlq(): Promise<void> {
-    const byClass = this.store.dlqCountByClass();
-    if (Object.keys(byClass).length === 0) return;
-    this.log.warn(dlqSummaryLine(byClass, this.store.dlqList({ limit: 5 })));
-  }
-
-  private logAdmission(change: AdmissionChange, error?: SyncError): void {
-    if (change.breakerOpened && error) {
-      const next = change.breakerOpened.nextProbeAt;
-      this.log.warn(`${error.message}: Plex or Stash looks down; nothing is sent until one probe at ${next ? new Date(next).toISOString() : 'soon'} succeeds`);
-    }
-    if (change.pauseStarted && error) {
-      this.log.error(`${error.message}; the queue is paused until this is fixed (no job is lost, nothing goes to the DLQ)`);
-    }
-    if (change.pauseEnded) {
-      this.log.info(`Plex accepted the token again; the queue resumes (paused since ${new Date(change.pauseEnded.since).toISOString()})`);
-    }
-  }
-
-  private async fail(job: Job, error: SyncError, scene?: StashScene): Promise<void> {
-    const now = this.now();
-    this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: now });
-    const verdict = decide(
-      error,
-      { attempts: job.attempts, firstFailureAt: job.firstFailureAt, lastErrorClass: job.lastError?.class },
-      this.config.retryPolicy(),
-      now,
-      Math.random,
-    );
-    const counts = () => this.store.counts().ready + this.store.counts().delayed;
-    this.logAdmission(this.admission.failed(now, error, verdict.action === 'pause', this.config.fingerprint(), counts), error);
-    const label = scene?.title ? `scene ${job.sceneId} "${scene.title}"` : `scene ${job.sceneId}`;
-    const info = { class: error.class, message: error.message };
-    switch (verdict.action) {
-      case 'retry':
-        if (verdict.consumesAttempt) await this.store.retry(job, verdict.at, info);
-        else await this.store.defer(job, verdict.at, `${error.class}: ${error.message}`);
-        if (verdict.scan && scene) await this.requestScan(scene);
-        this.totals.retried += 1;
-        this.log.info(`${label}: ${verdict.reason}; next try ${new Date(verdict.at).toISOString()}`);
-        break;
-      case 'dead_letter':
-        await this.store.deadLetter(job, { class: error.class, message: verdict.reason });
-        this.totals.deadLettered += 1;
-        this.log.warn(`${label}: moved to the DLQ: ${verdict.reason}`);
-        break;
-      case 'drop':
-        await this.store.complete(job, { summary: `skipped: ${verdict.reason}` });
-        this.totals.dropped += 1;
-        this.log.info(`${label}: skipped: ${verdict.reason}`);
-        break;
-      case 'pause':
-        await this.store.defer(job, now, verdict.reason);
-        this.totals.deferred += 1;
-        break;
-    }
-  }
-
-  private async requestScan(scene: StashScene): Promise<void> {
-    const plex = this.config.plex();
-    for (const file of scene.files) {
-      try {
-        const scan = await plex.requestScan(file.path);
-        this.log.info(`asked Plex to scan ${scan.folder} for scene ${scene.id}`);
-      } catch (err) {
-        this.log.debug(`could not ask Plex to scan for scene ${scene.id}: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  private remember(e: RecentError): void {
-    this.recentErrors.unshift(e);
-    this.recentErrors.length = Math.min(this.recentErrors.length, 10);
+    return {
+      stash,
+      plex,
+      records: (ids) => this.store.records.get(ids),
+      settings: {
+        // Frozen, so the state hash can cache the options' encoding for the whole round.
+        map: Object.freeze(this.config.mapOptions()),
+        preservePlexEdits: this.config.fillEmptyOnly(),
+        poster: this.config.posterEnabled(),
+        background: this.config.backgroundEnabled(),
+      },
+      claims: this.claims,
+      now: this.now,
+    };
   }
 
   private async persist(): Promise<void> {
@@ -464,8 +212,8 @@ export class Dispatcher {
     return {
       breaker: this.admission.breakerState(),
       paused: this.admission.pauseState(),
-      lastErrors: this.recentErrors,
-      session: { ...this.totals },
+      lastErrors: this.outcomes.recentErrors,
+      session: { ...this.outcomes.totals },
     };
   }
 }

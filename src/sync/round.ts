@@ -1,0 +1,208 @@
+import crypto from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Job, SyncRecord } from '../queue/types';
+import type { StashScene } from '../stash/scene';
+import type { DesiredItem } from '../plex/desired';
+import type { ApplyEntry, ApplyResult, PlexItemRef } from '../plex/write';
+import type { PlexError } from '../plex/errors';
+import { sharedItemConflicts } from '../plex/find';
+import { mapScene, type MapOptions } from './map';
+import { qualityGate } from './gate';
+import { stateHash } from './state-hash';
+import { SyncFailure, toSyncError, type SyncError } from './errors';
+
+/**
+ * One sync round, as values: a round of jobs goes in, one outcome per job comes out; the caller (the
+ * dispatcher) records the outcomes in the queue and schedules the next round. The steps, in order:
+ *
+ *   prepareRound: hydrate the scenes from Stash (one query) → map → quality gate → state hash (an
+ *                 unchanged scene stops here) → poster → find the Plex items by file path
+ *   writeRound:   apply every changed scene to its items (one batch, reads and writes overlapped) →
+ *                 the sync record to keep
+ */
+
+/** What a round needs from the outside: Stash, Plex and the settings, read once per round. */
+export interface RoundContext {
+  stash: {
+    findScenesByIds(ids: string[]): Promise<StashScene[]>;
+    fetchImage(url: string): Promise<{ bytes: Buffer; contentType: string }>;
+  };
+  plex: {
+    findItems(stashPath: string, size?: number): Promise<PlexItemRef[]>;
+    applyDesiredBatch(entries: readonly ApplyEntry[]): Promise<(ApplyResult | PlexError)[]>;
+  };
+  /** The scenes' sync records, in the order asked (QueueStore.records). */
+  records(sceneIds: readonly string[]): Promise<(SyncRecord | undefined)[]>;
+  settings: {
+    /** Frozen: the state hash caches the options' encoding for the whole round. */
+    map: Readonly<MapOptions>;
+    /** preserve_plex_edits: fill only what Plex has empty. */
+    preservePlexEdits: boolean;
+    poster: boolean;
+    background: boolean;
+  };
+  /** ratingKey → the scene last written to it, across rounds, to report two scenes fighting over one Plex item. */
+  claims: Map<string, string>;
+  now(): number;
+}
+
+/** What became of one job. */
+export type Outcome =
+  /** Written to Plex (or Plex already matched): complete the job with this record. */
+  | { kind: 'synced'; job: Job; summary: string; record: SyncRecord; conflicts: string[] }
+  /** Nothing changed since the last sync: complete the job; Plex was not asked. */
+  | { kind: 'unchanged'; job: Job; summary: string }
+  /** The scene no longer exists in Stash. */
+  | { kind: 'gone'; job: Job }
+  /** This job failed; the error's class says what happens next (src/sync/errors.ts). */
+  | { kind: 'failed'; job: Job; error: SyncError; scene?: StashScene };
+
+/** A job ready for Plex: its scene, the state to write and the items to write it to. */
+export interface Pending {
+  job: Job;
+  scene: StashScene;
+  desired: DesiredItem;
+  fillOnly: boolean;
+  hash: string;
+  record?: SyncRecord;
+  refs: PlexItemRef[];
+}
+
+/** A round read from Stash and matched: what is left to write to Plex, the jobs already decided, and the time each part took. */
+export interface PreparedRound {
+  size: number;
+  pending: Pending[];
+  decided: Outcome[];
+  stashMs: number;
+  matchMs: number;
+  /** Stash could not be read: no job was looked at (the caller makes them wait, no attempt spent). */
+  stashError?: SyncError;
+}
+
+export async function prepareRound(jobs: Job[], ctx: RoundContext): Promise<PreparedRound> {
+  const t0 = Date.now();
+  let scenes: Map<string, StashScene>;
+  try {
+    const found = await ctx.stash.findScenesByIds([...new Set(jobs.map((j) => j.sceneId))]);
+    scenes = new Map(found.map((s) => [s.id, s]));
+  } catch (err) {
+    return { size: jobs.length, pending: [], decided: [], stashMs: Date.now() - t0, matchMs: 0, stashError: toSyncError(err) };
+  }
+  const t1 = Date.now();
+  const pending: Pending[] = [];
+  const decided: Outcome[] = [];
+  const options = ctx.settings.map;
+  const records = await ctx.records(jobs.map((j) => j.sceneId));
+  for (const [i, job] of jobs.entries()) {
+    // A turn of the event loop now and then, so a round written meanwhile keeps its connections busy.
+    if (i % 16 === 15) await nextTurn();
+    const scene = scenes.get(job.sceneId);
+    if (!scene) {
+      decided.push({ kind: 'gone', job });
+      continue;
+    }
+    try {
+      const gate = qualityGate(scene, mapScene(scene, options), { preservePlexEdits: ctx.settings.preservePlexEdits });
+      const desired = gate.item;
+      const record = records[i];
+      const hash = stateHash(desired, options, { fillOnly: gate.fillOnly, poster: posterKey(scene, ctx) });
+      if (!job.force && record && record.stateHash === hash) {
+        decided.push({ kind: 'unchanged', job, summary: 'unchanged since the last sync; nothing sent to Plex' });
+        continue;
+      }
+      await attachImages(scene, desired, ctx);
+      const refs = await findItems(scene, ctx);
+      pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs });
+    } catch (err) {
+      decided.push({ kind: 'failed', job, error: toSyncError(err), scene });
+    }
+  }
+  return { size: jobs.length, pending, decided, stashMs: t1 - t0, matchMs: Date.now() - t1 };
+}
+
+/** Writes the prepared scenes to Plex in one batch; one outcome per pending job, in order. */
+export async function writeRound(pending: Pending[], ctx: RoundContext): Promise<Outcome[]> {
+  if (pending.length === 0) return [];
+  const entries = pending.flatMap((p) =>
+    p.refs.map((ref) => ({
+      ref,
+      desired: p.desired,
+      opts: {
+        fillEmptyOnly: p.fillOnly,
+        lastPosterSha256: p.record?.posterSha256,
+        lastArtSha256: p.record?.artSha256,
+      },
+    })),
+  );
+  const results = await ctx.plex.applyDesiredBatch(entries);
+  const outcomes: Outcome[] = [];
+  let i = 0;
+  for (const p of pending) {
+    const mine = results.slice(i, i + p.refs.length);
+    i += p.refs.length;
+    const failure = mine.find((r) => r instanceof Error);
+    if (failure) {
+      outcomes.push({ kind: 'failed', job: p.job, error: toSyncError(failure), scene: p.scene });
+      continue;
+    }
+    const applied = mine.filter((r): r is ApplyResult => !(r instanceof Error));
+    const changed = [...new Set(applied.flatMap((r) => r.changedFields))];
+    const warnings = applied.flatMap((r) => r.warnings);
+    const record: SyncRecord = {
+      stateHash: p.hash,
+      posterSha256: applied.find((r) => r.posterSha256)?.posterSha256 ?? p.record?.posterSha256,
+      artSha256: applied.find((r) => r.artSha256)?.artSha256 ?? p.record?.artSha256,
+      ratingKeys: applied.map((r) => r.ref.ratingKey),
+      syncedAt: ctx.now(),
+    };
+    const conflicts: string[] = [];
+    for (const c of sharedItemConflicts(ctx.claims, p.job.sceneId, applied.map((r) => r.ref))) {
+      const message = `scenes ${c.otherSceneId} and ${p.job.sceneId} both match Plex item ${c.ratingKey} (${c.file}); they overwrite each other: merge or remove the duplicate in Stash`;
+      warnings.push(message);
+      conflicts.push(message);
+    }
+    for (const r of applied) ctx.claims.set(r.ref.ratingKey, p.job.sceneId);
+    const where = record.ratingKeys.join(', ');
+    const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
+    const summary = `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`;
+    outcomes.push({ kind: 'synced', job: p.job, summary, record, conflicts });
+  }
+  return outcomes;
+}
+
+/** The poster is identified by the screenshot path Stash gives (it changes with the scene), so an unchanged scene needs no image fetch. */
+function posterKey(scene: StashScene, ctx: RoundContext): string | null {
+  const url = scene.paths?.screenshot;
+  if (!url || !ctx.settings.poster) return null;
+  try {
+    const u = new URL(url);
+    return `${u.pathname}${u.search}`;
+  } catch {
+    return url;
+  }
+}
+
+async function attachImages(scene: StashScene, desired: DesiredItem, ctx: RoundContext): Promise<void> {
+  const url = scene.paths?.screenshot;
+  if (!url || !ctx.settings.poster) return;
+  const fetched = await ctx.stash.fetchImage(url);
+  const image = { ...fetched, sha256: crypto.createHash('sha256').update(fetched.bytes).digest('hex') };
+  desired.poster = image;
+  if (ctx.settings.background) desired.art = image;
+}
+
+/** The Plex items holding one of the scene's files: the first file Plex has wins. */
+async function findItems(scene: StashScene, ctx: RoundContext): Promise<PlexItemRef[]> {
+  let lastError: unknown;
+  for (const file of scene.files) {
+    try {
+      const refs = await ctx.plex.findItems(file.path, file.size);
+      if (refs.length > 0) return refs;
+    } catch (err) {
+      lastError = err;
+      if (toSyncError(err).class !== 'not_found') throw err;
+    }
+  }
+  if (scene.files.length === 0) throw new SyncFailure('bad_request', `scene ${scene.id} has no file, so it cannot be matched to a Plex item`);
+  throw lastError ?? new SyncFailure('not_found', `no Plex item has the file ${scene.files[0]!.path}`);
+}
