@@ -1,20 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import type { DataPaths } from '../paths';
+import { CommandFileSchema, type CommandFile } from '../protocol';
 import type { QueueStore } from '../queue/store';
 import type { EnqueueRequest, SceneEvent } from '../queue/types';
 import { parseInboxFileName } from './names';
 
-/** A command file written by a task process (the `connection` is the task's server_connection). */
-export const CommandFileSchema = z.object({
-  id: z.string().min(1),
-  cmd: z.string().min(1),
-  args: z.record(z.string(), z.unknown()),
-  at: z.number(),
-  connection: z.record(z.string(), z.unknown()).optional(),
-});
-export type CommandFile = z.infer<typeof CommandFileSchema>;
+export type { CommandFile };
 
 /** What one event file asks for; `requests` and `removals` apply in that order. */
 export type Interpretation = { requests: EnqueueRequest[]; removals: string[] } | { error: string };

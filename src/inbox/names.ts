@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import type { DataPaths } from '../paths';
 
 /** What an inbox file carries: a hook event (Stash's stdin bytes) or a command from a task. */
 export type InboxKind = 'event' | 'cmd';
@@ -26,6 +28,16 @@ export function inboxFileName(kind: InboxKind, now: number = Date.now()): string
   // bits after it keep names unique even if a pid is reused within the same ms.
   const nonce = counter.toString(36).padStart(4, '0') + randomBytes(4).readUInt32BE(0).toString(36);
   return `${String(now).padStart(13, '0')}-${process.pid}-${nonce}.${kind}`;
+}
+
+/** How many complete inbox files are waiting in inbox/new. */
+export async function pendingInboxFiles(paths: DataPaths): Promise<number> {
+  try {
+    return (await fsp.readdir(paths.inboxNew)).filter(isInboxFileName).length;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
 }
 
 export function isInboxFileName(name: string): boolean {

@@ -1,17 +1,4 @@
-import { promises as fsp } from 'node:fs';
-import type { DataPaths } from '../paths';
-import { isInboxFileName } from '../inbox/names';
 import type { QueueStore } from './store';
-
-/** How many complete inbox files are waiting in inbox/new. */
-export async function pendingInboxFiles(paths: DataPaths): Promise<number> {
-  try {
-    return (await fsp.readdir(paths.inboxNew)).filter(isInboxFileName).length;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-}
 
 /**
  * The exit rule of a worker, so no event is stranded between an old worker exiting and a new one
@@ -20,7 +7,7 @@ export async function pendingInboxFiles(paths: DataPaths): Promise<number> {
  *   1. close the store (release the lock);
  *   2. `beforeRecheck`: remove the pid file, so a hook that writes after this point sees no live
  *      worker and starts one (hooks write their file first, then check the pid file);
- *   3. look at inbox/new once more.
+ *   3. look at the inbox once more (`pendingInbox`: how many events wait in inbox/new).
  *
  * A file written before step 2 is seen by step 3; one written after it makes its hook start a worker.
  * If `mustReopen`, the caller opens the store again (QueueStore.open); a StoreLockedError then means a
@@ -28,11 +15,11 @@ export async function pendingInboxFiles(paths: DataPaths): Promise<number> {
  */
 export async function closeAndRecheck(
   store: QueueStore,
-  paths: DataPaths,
+  pendingInbox: () => Promise<number>,
   opts: { beforeRecheck?: () => void | Promise<void> } = {},
 ): Promise<{ pending: number; mustReopen: boolean }> {
   await store.close();
   await opts.beforeRecheck?.();
-  const pending = await pendingInboxFiles(paths);
+  const pending = await pendingInbox();
   return { pending, mustReopen: pending > 0 };
 }

@@ -1,6 +1,6 @@
 export { QueueStore, DLQ_MAX_ENTRIES, type QueueStoreOptions, type JobRef, type LastDone, type OldestWaiting } from './store';
 export { StoreLockedError, StoreBrokenError, JobStateError } from './errors';
-export { closeAndRecheck, pendingInboxFiles } from './election';
+export { closeAndRecheck } from './election';
 export type {
   Priority,
   Job,

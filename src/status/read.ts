@@ -1,24 +1,11 @@
 import { promises as fsp } from 'node:fs';
-import { z } from 'zod';
-import type { StatusSnapshot } from './snapshot';
-
-const StatusSchema = z
-  .object({
-    counts: z.object({ ready: z.number(), delayed: z.number(), active: z.number(), dlq: z.number(), done: z.number() }),
-    dlqByClass: z.record(z.string(), z.number()),
-    oldestWaiting: z
-      .object({ jobId: z.string(), sceneId: z.string(), state: z.enum(['ready', 'delayed']), since: z.number() })
-      .optional(),
-    pid: z.number(),
-    heartbeatAt: z.number(),
-  })
-  .passthrough();
+import { WorkerStatusSchema, type WorkerStatus } from '../protocol';
 
 /**
  * Reads status.json without the store's lock. Missing, torn or foreign content gives undefined
  * (the writer replaces the file atomically, but a copy from elsewhere or a full disk may not).
  */
-export async function readStatus(file: string): Promise<StatusSnapshot | undefined> {
+export async function readStatus(file: string): Promise<WorkerStatus | undefined> {
   let raw: string;
   try {
     raw = await fsp.readFile(file, 'utf8');
@@ -31,6 +18,6 @@ export async function readStatus(file: string): Promise<StatusSnapshot | undefin
   } catch {
     return undefined;
   }
-  const parsed = StatusSchema.safeParse(json);
-  return parsed.success ? (parsed.data as StatusSnapshot) : undefined;
+  const parsed = WorkerStatusSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -1,19 +1,14 @@
-import type { OldestWaiting, QueueStore } from '../queue/store';
-import type { QueueCounts } from '../queue/types';
+import type { QueueStore } from '../queue/store';
+import type { WorkerStatus } from '../protocol';
 
-/** What status.json holds. Open: the worker adds its own fields (breaker state, last errors, version...). */
-export interface StatusSnapshot {
-  counts: QueueCounts;
-  dlqByClass: Record<string, number>;
-  oldestWaiting?: OldestWaiting;
-  pid: number;
-  /** When the worker last wrote this snapshot (ms). */
-  heartbeatAt: number;
-  [extra: string]: unknown;
-}
+/** What status.json holds: its shape and schema are in src/protocol.ts. */
+export type StatusSnapshot = WorkerStatus;
+
+/** The worker's own fields; the queue's come from the store. */
+export type StatusExtra = Omit<WorkerStatus, 'counts' | 'dlqByClass' | 'oldestWaiting' | 'pid' | 'heartbeatAt'>;
 
 /** A snapshot of the store's state plus the worker's extra fields. */
-export function statusSnapshot(store: QueueStore, extra: Record<string, unknown> = {}, now: number = Date.now()): StatusSnapshot {
+export function statusSnapshot(store: QueueStore, extra: StatusExtra = {}, now: number = Date.now()): StatusSnapshot {
   const oldest = store.oldestWaiting();
   return {
     ...extra,

@@ -1,5 +1,4 @@
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write';
 import type { StatusSnapshot } from './snapshot';
 
 export interface StatusWriterOptions {
@@ -65,9 +64,8 @@ export class StatusWriter {
   }
 
   private async writeNow(snapshot: StatusSnapshot): Promise<void> {
-    const tmp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
-    await fsp.writeFile(tmp, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
-    await fsp.rename(tmp, this.file);
+    // Not durable: it is rewritten every second, and a reader after a power cut just sees an older one.
+    await writeFileAtomic(this.file, `${JSON.stringify(snapshot, null, 2)}\n`);
     this.writes++;
   }
 }

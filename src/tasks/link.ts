@@ -1,11 +1,9 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { dataPaths } from '../paths';
 import { writeInboxFile } from '../inbox/write';
+import { commandFile, takeCommandResult, type CommandBody, type CommandResult } from '../protocol';
 import type { ServerConnection } from '../stash/input';
 import type { StashLogger } from '../stash/log';
-import type { CommandBody, CommandResult } from '../worker/commands';
 import { ensureWorker } from '../worker/spawn';
 import { readWorkerStatus } from './status';
 
@@ -27,20 +25,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function sendCommand(env: TaskEnv, cmd: CommandBody, timeoutMs = 120_000): Promise<CommandResult> {
   const paths = dataPaths(env.dataDir);
   const id = `${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
-  const { name, ...args } = cmd;
-  await writeInboxFile(paths.inbox, 'cmd', JSON.stringify({ id, cmd: name, args, at: Date.now(), connection: env.connection }));
+  await writeInboxFile(paths.inbox, 'cmd', JSON.stringify(commandFile(id, cmd, env.connection)));
   ensureWorker(env.dataDir, env.entryFile);
-  const file = path.join(paths.results, `${id}.json`);
   const deadline = Date.now() + timeoutMs;
   let nextRestartCheck = Date.now() + 5_000;
   while (Date.now() < deadline) {
-    try {
-      const result = JSON.parse(fs.readFileSync(file, 'utf8')) as CommandResult;
-      fs.rmSync(file, { force: true });
-      return result;
-    } catch {
-      // not there yet
-    }
+    const result = takeCommandResult(paths, id);
+    if (result) return result;
     if (Date.now() > nextRestartCheck) {
       // A worker that was just exiting may have missed us; this starts another (the lock keeps it to one).
       ensureWorker(env.dataDir, env.entryFile);

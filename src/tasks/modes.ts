@@ -36,7 +36,7 @@ function describeFollow(f: FollowOutcome): string {
 }
 
 const processQueue: TaskMode = async (env) => {
-  await sendCommand(env, { name: 'drain' });
+  await sendCommand(env, { name: 'process_queue' });
   const f = await followQueue(env);
   return { summary: describeFollow(f), data: { ...f } };
 };

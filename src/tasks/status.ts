@@ -1,20 +1,10 @@
 import { dataPaths } from '../paths';
-import { pendingInboxFiles } from '../queue/election';
-import type { DlqEntry } from '../queue/types';
-import { readStatus, type StatusSnapshot } from '../status';
+import { pendingInboxFiles } from '../inbox/names';
+import type { WorkerStatus } from '../protocol';
+import { readStatus } from '../status';
 import { workerAlive } from '../worker/pidfile';
 
-/** status.json as the worker writes it: the store's snapshot plus the engine's fields (src/worker/engine.ts `snapshot`). */
-export interface WorkerStatus extends StatusSnapshot {
-  /** The last snapshot of a worker that has closed the store. */
-  exiting?: boolean;
-  dlqExamples?: DlqEntry[];
-  config?: { ready: boolean; problem: string | null; plexUrl: string | null; stash: string | null };
-  breaker?: { state: string; nextProbeAt: number | null; outages: { start: number; end?: number; jobsWaiting?: number }[] };
-  paused?: { reason: string; since: number } | null;
-  lastErrors?: { sceneId: string; class: string; message: string; at: number }[];
-  session?: Record<string, number>;
-}
+export type { WorkerStatus };
 
 export interface StatusView {
   snapshot: Partial<WorkerStatus> & { alive: boolean; inboxWaiting: number };
@@ -23,7 +13,7 @@ export interface StatusView {
 
 /** The worker's last snapshot, read without the store's lock; undefined when missing or unreadable. */
 export async function readWorkerStatus(dataDir: string): Promise<WorkerStatus | undefined> {
-  return (await readStatus(dataPaths(dataDir).statusFile)) as WorkerStatus | undefined;
+  return readStatus(dataPaths(dataDir).statusFile);
 }
 
 const ago = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 5_400_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);

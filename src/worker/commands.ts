@@ -1,9 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { z } from 'zod';
 import type { DataPaths } from '../paths';
-import type { CommandFile } from '../inbox/ingest';
-import type { ServerConnection } from '../stash/input';
+import { parseCommand, parseConnection, writeCommandResult, type Command, type CommandFile, type CommandResult } from '../protocol';
 import type { QueueStore } from '../queue/store';
 import type { Config } from './config';
 import type { Dispatcher } from './dispatch';
@@ -19,95 +15,38 @@ export interface CommandContext {
   wake: () => void;
 }
 
-const priority = z.union([z.literal(0), z.literal(1), z.literal(2)]);
-
-/** The connection a task process parsed from its own stdin: it lets a worker started by a task reach Stash. */
-const connectionSchema = z.object({
-  scheme: z.enum(['http', 'https']),
-  host: z.string(),
-  port: z.number().int(),
-  sessionCookie: z.object({ name: z.string(), value: z.string() }).optional(),
-  configDir: z.string().optional(),
-  pluginDir: z.string().optional(),
-}).transform((c): ServerConnection => ({
-  scheme: c.scheme,
-  host: c.host,
-  port: c.port,
-  sessionCookie: c.sessionCookie,
-  configDir: c.configDir,
-  pluginDir: c.pluginDir,
-}));
-
-const commandBodySchema = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('drain') }),
-  z.object({
-    name: z.literal('enqueue'),
-    sceneIds: z.array(z.string().regex(/^\d+$/)).max(100_000),
-    priority,
-    trigger: z.string(),
-    force: z.boolean().default(false),
-  }),
-  z.object({
-    name: z.literal('redrive'),
-    errorClass: z.string().optional(),
-    sceneIds: z.array(z.string()).optional(),
-    limit: z.number().int().positive().optional(),
-  }),
-  /** Without `olderThanDays`: the retention of the settings (dlq_retention_days). */
-  z.object({ name: z.literal('purge_dlq'), olderThanDays: z.number().positive().optional() }),
-  z.object({ name: z.literal('clear_dlq') }),
-  z.object({ name: z.literal('clear_queue') }),
-  z.object({ name: z.literal('rebuild_index') }),
-  z.object({
-    name: z.literal('reconcile'),
-    scenes: z.array(z.object({ id: z.string(), updatedAt: z.string(), paths: z.array(z.string()) })).max(100_000),
-  }),
-]);
-
-export type CommandBody = z.infer<typeof commandBodySchema>;
-
-/** What a task reads back from `results/<id>.json`. */
-export interface CommandResult {
-  id: string;
-  ok: boolean;
-  /** One line for the task's log. */
-  message: string;
-  data?: Record<string, unknown>;
-}
-
 /**
  * Runs one command file from a task process. The outcome goes to `results/<id>.json` (atomically),
  * where the task that sent it is waiting.
  */
 export async function handleCommand(file: CommandFile, ctx: CommandContext): Promise<void> {
-  const parsed = commandBodySchema.safeParse({ ...file.args, name: file.cmd });
-  const id = /^[0-9a-z-]+$/.test(file.id) ? file.id : undefined;
-  if (!parsed.success) {
-    ctx.log.warn(`ignored command ${file.cmd}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    if (id) writeResult(ctx.paths, { id, ok: false, message: `the worker could not read the ${file.cmd} command` });
+  const parsed = parseCommand(file);
+  if ('error' in parsed) {
+    ctx.log.warn(`ignored command ${file.name}: ${parsed.error}`);
+    writeCommandResult(ctx.paths, { id: file.id, ok: false, message: `the worker could not read the ${file.name} command (${parsed.error})` });
     return;
   }
-  const connection = connectionSchema.safeParse(file.connection);
-  if (connection.success) ctx.config.noteConnection(connection.data, file.at);
+  const connection = parseConnection(file.connection);
+  if (connection) ctx.config.noteConnection(connection, file.at);
   let result: Omit<CommandResult, 'id'>;
   try {
-    result = await run(parsed.data, ctx);
+    result = await run(parsed.command, ctx);
   } catch (err) {
     result = { ok: false, message: (err as Error).message };
   }
-  ctx.log.info(`task command ${file.cmd}: ${result.message}`);
-  if (id) writeResult(ctx.paths, { id, ...result });
+  ctx.log.info(`task command ${file.name}: ${result.message}`);
+  writeCommandResult(ctx.paths, { id: file.id, ...result });
   ctx.wake();
 }
 
-async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandResult, 'id'>> {
+async function run(cmd: Command, ctx: CommandContext): Promise<Omit<CommandResult, 'id'>> {
   const { store } = ctx;
   switch (cmd.name) {
-    case 'drain': {
+    case 'process_queue': {
       // Retries waiting for their time run now; an open breaker still decides whether Plex is tried.
       const promoted = await store.promoteAll();
       ctx.dispatcher.nudge();
-      return { ok: true, message: `draining the queue now${promoted ? ` (${promoted} waiting retr${promoted === 1 ? 'y' : 'ies'} brought forward)` : ''}`, data: { promoted } };
+      return { ok: true, message: `processing the queue now${promoted ? ` (${promoted} waiting retr${promoted === 1 ? 'y' : 'ies'} brought forward)` : ''}`, data: { promoted } };
     }
     case 'enqueue': {
       const now = Date.now();
@@ -186,10 +125,7 @@ async function reconcile(
   };
 }
 
-export function writeResult(paths: DataPaths, result: CommandResult): void {
-  fs.mkdirSync(paths.results, { recursive: true, mode: 0o700 });
-  const file = path.join(paths.results, `${result.id}.json`);
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(result), { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
+// The protocol's names, for callers that import them from here.
+export type { CommandBody, CommandResult } from '../protocol';
+/** @deprecated the name Stash's plugin output also uses (src/stash/log.ts); use writeCommandResult from src/protocol.ts. */
+export { writeCommandResult as writeResult } from '../protocol';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { dataPaths, type DataPaths } from '../paths';
 import { closeAndRecheck, QueueStore, StoreLockedError } from '../queue';
 import { ingestInbox } from '../inbox/ingest';
+import { pendingInboxFiles } from '../inbox/names';
 import { StatusWriter, statusSnapshot } from '../status';
 import { fileLogger, type Logger } from './filelog';
 import { removePidFile } from './pidfile';
@@ -119,7 +120,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       return 'stopped';
     }
     // The exit rule (ARCHITECTURE.md point 2): close, drop the pid file, look at the inbox once more.
-    const { pending } = await closeAndRecheck(store, paths, { beforeRecheck: () => removePidFile(paths.pidFile) });
+    const { pending } = await closeAndRecheck(store, () => pendingInboxFiles(paths), { beforeRecheck: () => removePidFile(paths.pidFile) });
     if (pending > 0) {
       log.info(`${pending} event(s) arrived while leaving; staying on`);
       return 'reopen';

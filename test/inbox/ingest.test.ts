@@ -94,7 +94,7 @@ describe('ingestInbox', () => {
     const good = await event(paths, { sceneId: 'ok' });
     const notJson = await writeInboxFile(paths.inbox, 'event', 'garbage{');
     const noId = await event(paths, { other: 1 });
-    const badCmd = await writeInboxFile(paths.inbox, 'cmd', JSON.stringify({ cmd: 'redrive' }));
+    const badCmd = await writeInboxFile(paths.inbox, 'cmd', JSON.stringify({ name: 'redrive' }));
     const result = await ingestInbox(store, paths, handlers({ interpreted: [], commands: [] }));
     expect(result).toMatchObject({ ingested: 1, bad: 3 });
     expect(result.badFiles.map((b) => b.name).sort()).toEqual([notJson, noId, badCmd].sort());
@@ -109,7 +109,7 @@ describe('ingestInbox', () => {
   it('hands command files to onCommand after the batch commit, then removes them', async () => {
     const { paths, store } = await setup();
     await event(paths, { sceneId: 'x' });
-    const cmd = { id: 'c1', cmd: 'redrive', args: { errorClass: 'transient' }, at: 5, connection: { Scheme: 'http', Port: 9999 } };
+    const cmd = { id: 'c1', name: 'redrive', args: { errorClass: 'transient' }, at: 5, connection: { Scheme: 'http', Port: 9999 } };
     const name = await writeInboxFile(paths.inbox, 'cmd', JSON.stringify(cmd));
     let jobsSeenByCommand = -1;
     const result = await ingestInbox(store, paths, {
