@@ -34,6 +34,8 @@ interface Pending {
   hash: string;
   record?: SyncRecord;
   refs: PlexItemRef[];
+  /** False when Stash served its default image: no poster is sent. */
+  hasCover: boolean;
 }
 
 /** A round read from Stash and matched: what is left to write to Plex, and what the preparation took. */
@@ -274,9 +276,9 @@ export class Dispatcher {
           this.totals.unchanged += 1;
           continue;
         }
-        await this.attachImages(scene, desired);
+        const hasCover = await this.attachImages(scene, desired);
         const refs = await this.findItems(scene);
-        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs });
+        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs, hasCover });
       } catch (err) {
         await this.fail(job, toSyncError(err), scene);
       }
@@ -328,7 +330,9 @@ export class Dispatcher {
       }
       for (const r of applied) this.claims.set(r.ref.ratingKey, p.job.sceneId);
       const where = record.ratingKeys.join(', ');
-      const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
+      const what =
+        (changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched') +
+        (p.hasCover ? '' : "; Stash has no cover for this scene, so Plex keeps its own poster");
       // The record and the completion go in one write: a crash between them cannot leave a half-recorded sync.
       completions.push(this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`, record));
       this.totals.synced += 1;
@@ -348,13 +352,16 @@ export class Dispatcher {
     }
   }
 
-  private async attachImages(scene: StashScene, desired: DesiredItem): Promise<void> {
+  /** Adds the poster (and background) to `desired`; false when Stash has no cover, so Plex keeps its own. */
+  private async attachImages(scene: StashScene, desired: DesiredItem): Promise<boolean> {
     const url = scene.paths?.screenshot;
-    if (!url || !this.config.posterEnabled()) return;
-    const fetched = await this.config.stash().fetchImage(url);
+    if (!url || !this.config.posterEnabled()) return true;
+    const fetched = await this.config.stash().fetchCover(url);
+    if (!fetched) return false;
     const image = { ...fetched, sha256: crypto.createHash('sha256').update(fetched.bytes).digest('hex') };
     desired.poster = image;
     if (this.config.backgroundEnabled()) desired.art = image;
+    return true;
   }
 
   private async findItems(scene: StashScene): Promise<PlexItemRef[]> {
