@@ -65,6 +65,8 @@ export class Dispatcher {
   private pause: AuthPause | null = null;
   private readonly recentErrors: RecentError[] = [];
   private readonly totals = { synced: 0, unchanged: 0, retried: 0, deadLettered: 0, dropped: 0, deferred: 0 };
+  /** Called as scenes are settled mid-round, so status.json (and a task's progress) moves with the work. */
+  onProgress: () => void = () => {};
   private completedSinceDlqNote = 0;
   private savedBreakerVersion = -1;
   /** ratingKey → the scene last written to it, to report two scenes fighting over one Plex item. */
@@ -258,7 +260,10 @@ export class Dispatcher {
     const unchanged: Promise<void>[] = [];
     for (const [i, job] of jobs.entries()) {
       // A turn of the event loop now and then, so a round written meanwhile keeps its connections busy.
-      if (i % 16 === 15) await nextTurn();
+      if (i % 16 === 15) {
+        this.onProgress();
+        await nextTurn();
+      }
       const scene = scenes.get(job.sceneId);
       if (!scene) {
         await this.store.removeScene(job.sceneId);
@@ -338,6 +343,7 @@ export class Dispatcher {
       this.totals.synced += 1;
     }
     await Promise.all(completions);
+    this.onProgress();
   }
 
   /** The poster is identified by the screenshot path Stash gives (it changes with the scene), so an unchanged scene needs no image fetch. */

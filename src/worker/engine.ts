@@ -61,6 +61,13 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   const config = new Config(init, log);
   const status = new StatusWriter(paths.statusFile);
   const dispatcher = new Dispatcher(store, config, log);
+  // Mid-round progress reaches status.json about once a second (the writer keeps to that rate itself).
+  let lastProgressAt = 0;
+  dispatcher.onProgress = () => {
+    if (Date.now() - lastProgressAt < 500) return;
+    lastProgressAt = Date.now();
+    status.update(snapshot(store, config, dispatcher, paths));
+  };
   await dispatcher.restore();
   await startupReport(store, config, log);
 
