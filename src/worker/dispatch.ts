@@ -240,6 +240,7 @@ export class Dispatcher {
       scenes = new Map(found.map((s) => [s.id, s]));
     } catch (err) {
       const error = toSyncError(err);
+      if (error.class === 'stash_unreachable') this.config.noteStashUnreachable(t0);
       this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
       for (const job of jobs) this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: Date.now() });
       for (const job of jobs) await this.store.defer(job, Date.now() + STASH_RETRY_MS, error.message);
@@ -421,6 +422,7 @@ export class Dispatcher {
 
   private async fail(job: Job, error: SyncError, scene?: StashScene): Promise<void> {
     const now = Date.now();
+    if (error.class === 'stash_unreachable') this.config.noteStashUnreachable(now);
     this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: now });
     const wasClosed = this.breaker.state === 'closed';
     this.breaker.recordFailure(now, error.class);

@@ -95,6 +95,13 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       status.update(snapshot(store, config, dispatcher, paths));
 
       if (worked) continue;
+      // Stash gone for longer than the idle time (quit on a desktop, or a wrong address): work that waits on it
+      // stays queued, and the next hook or task starts a worker. A foreground worker's idle time is endless.
+      const stashDownSince = config.stashUnreachableSince();
+      if (stashDownSince !== undefined && Date.now() - stashDownSince >= config.idleMs()) {
+        log.warn(`Stash has not answered since ${new Date(stashDownSince).toISOString()}; the worker exits and the queued work waits (the next scene edit or task starts a worker)`);
+        return await closeAndLeave('idle');
+      }
       const counts = store.counts();
       const busy = counts.ready + counts.delayed + counts.active > 0;
       if (!busy && Date.now() - lastActivity >= config.idleMs()) {
