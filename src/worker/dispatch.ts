@@ -11,7 +11,7 @@ import { qualityGate } from '../sync/gate';
 import { stateHash } from '../sync/state-hash';
 import { decide } from '../policy/backoff';
 import { CircuitBreaker } from '../policy/breaker';
-import { acquireAuthProbe, authPauseSchema, authProbeResult, pauseForAuth, resumeAuthPause, type AuthPause } from '../policy/auth-pause';
+import { acquireAuthProbe, authPauseSchema, authProbeResult, noteEventWhilePaused, pauseForAuth, resumeAuthPause, type AuthPause } from '../policy/auth-pause';
 import type { SyncError } from '../sync/errors';
 import { dlqSummaryLine } from './dlq-note';
 import type { Config } from './config';
@@ -501,6 +501,11 @@ export class Dispatcher {
   async shutdown(): Promise<void> {
     await this.quiesce();
     await this.persist();
+  }
+
+  /** New events came in: a paused queue probes soon (the token may work again, and the user is waiting to see the edit). */
+  noteEvents(): void {
+    if (this.pause) this.pause = noteEventWhilePaused(this.pause);
   }
 
   /** Process Queue / Process DLQ: the user may just have fixed Plex, so an open breaker or a paused queue probes at once. */

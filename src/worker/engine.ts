@@ -87,6 +87,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       );
       if (ingested.bad > 0) log.warn(`${ingested.bad} inbox file(s) were invalid and moved to ${paths.inboxBad}`);
       if (ingested.ingested + ingested.commands > 0) lastActivity = Date.now();
+      if (ingested.ingested > 0) dispatcher.noteEvents();
 
       await config.refresh();
       const worked = await dispatcher.runOnce();
