@@ -303,6 +303,7 @@ export class Dispatcher {
           fillEmptyOnly: p.fillOnly,
           lastPosterSha256: p.record?.posterSha256,
           lastArtSha256: p.record?.artSha256,
+          imagesOnItems: p.record?.ratingKeys,
         },
       })),
     );

@@ -59,4 +59,23 @@ describe('a scene edited in Stash', () => {
     expect(it.locks.has('thumb')).toBe(false);
     expect(env.plex.requestLog.filter((r) => r.path.endsWith('/posters'))).toEqual([]);
   });
+
+  it('a file Plex deleted and re-added under a new ratingKey gets every field and the poster again', async () => {
+    env = await startEnv({ scenes: 1 });
+    await env.edit('1', { title: 'First Title' });
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 1, 'the first sync');
+    const old = env.plexItem('1');
+    expect(old.posters.some((p) => p.selected && p.ratingKey.startsWith('upload://'))).toBe(true);
+
+    // The "Plex dance": the item goes, and a scan brings the same file back as a fresh item.
+    env.plex.removeItem(old.ratingKey);
+    const part = old.media[0]!.parts[0]!;
+    const fresh = env.plex.addItem({ file: part.file, size: part.size, title: 'scene-1' });
+    await env.edit('1', { title: 'Second Title' });
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 2, 'the second sync');
+    const it = env.plex.item(fresh.ratingKey);
+    expect(it.scalars.title).toBe('Second Title');
+    expect(it.posters.some((p) => p.selected && p.ratingKey.startsWith('upload://'))).toBe(true);
+    expect(it.locks.has('thumb')).toBe(true);
+  });
 });
