@@ -14,6 +14,8 @@ import { handleCommand, type CommandContext } from './commands';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
+/** Plex's library list is checked this often for libraries created or changed since (one small request). */
+const SECTIONS_CHECK_MS = 5 * 60_000;
 
 export interface EngineHost {
   elected(): void;
@@ -73,6 +75,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
 
   const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake };
   let lastActivity = Date.now();
+  let sectionsCheckedAt = Date.now();
   try {
     while (!stopping) {
       // A large backlog is taken in slices so that dispatch is never starved by ingestion.
@@ -92,6 +95,11 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       await config.refresh();
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
+
+      if (config.ready() && Date.now() - sectionsCheckedAt >= SECTIONS_CHECK_MS && dispatcher.describe().breaker.state === 'closed') {
+        sectionsCheckedAt = Date.now();
+        await checkPlexLibraries(store, config, log);
+      }
 
       status.update(snapshot(store, config, dispatcher, paths));
 
@@ -147,6 +155,19 @@ async function startupReport(store: QueueStore, config: Config, log: Logger): Pr
   if (purged > 0) log.info(`purged ${purged} dead-lettered job(s) past retention`);
   const byClass = store.dlqCountByClass();
   if (Object.keys(byClass).length > 0) log.warn(dlqSummaryLine(byClass, store.dlqList({ limit: 5 })));
+}
+
+/** A new (or re-foldered) Plex library: index it, and let scenes waiting for Plex to have their file try again now. */
+async function checkPlexLibraries(store: QueueStore, config: Config, log: Logger): Promise<void> {
+  try {
+    const c = await config.plex().checkSections();
+    if (c.changed === 0) return;
+    const promoted = c.items > 0 ? await store.promoteAll() : 0;
+    log.info(`Plex's libraries changed (${c.changed}); indexed ${c.items} item(s)${promoted ? `, ${promoted} waiting job(s) try again now` : ''}`);
+  } catch (err) {
+    // Plex down or refusing: the jobs' own errors open the breaker or pause the queue; this waits for the next check.
+    log.debug(`could not check Plex's libraries: ${(err as Error).message}`);
+  }
 }
 
 function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths) {
