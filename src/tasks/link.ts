@@ -174,6 +174,7 @@ export async function followQueue(env: TaskEnv, opts: FollowOptions = {}): Promi
     if (remaining === 0) return outcome;
     if (s.paused) return { ...outcome, stoppedBecause: `the queue is paused: ${s.paused.reason}` };
     if (s.config?.problem) return { ...outcome, stoppedBecause: s.config.problem };
+    if (s.stash) return { ...outcome, stoppedBecause: `Stash is not answering (${s.stash.message}); the worker tries again on its own` };
     if (s.breaker && s.breaker.state === 'open') return { ...outcome, stoppedBecause: 'Plex is not answering; the worker retries on its own' };
     if (Date.now() - started > maxMs) return { ...outcome, stoppedBecause: `still working after ${Math.round(maxMs / 60_000)} min; the worker carries on in the background` };
   }

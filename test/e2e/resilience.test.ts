@@ -84,6 +84,35 @@ describe('when Stash is gone', () => {
   }, 120_000);
 });
 
+describe('when Stash stops answering', () => {
+  it('the queue waits with no attempt spent, one probe at a time, the status says since when, and Process Queue resumes it at once', async () => {
+    env = await startEnv({ scenes: 30, idleMs: 120_000 });
+    await env.edit('1', { title: 'Title 1' });
+    await env.waitFor(() => titles(env!, ['1']), 'the first scene');
+
+    env.stash.failWith(502);
+    const ids = Array.from({ length: 29 }, (_, i) => String(i + 2));
+    for (const id of ids) await env.edit(id, { title: `Title ${id}` });
+    await env.waitFor(() => !!env!.status().stash, 'the status to show Stash unreachable');
+    const outage = env.status().stash;
+    expect(outage.message).toMatch(/502/);
+    // The hooks keep coming and Stash keeps failing: reads of scenes stay one probe at a time, not one per job.
+    const reads = () => env!.stash.requestLog.filter((r) => r.operationName === 'PlexCourierFindScenesByIds').length;
+    const before = reads();
+    await sleep(8_000);
+    expect(reads() - before).toBeLessThanOrEqual(2);
+    const s = env.status();
+    expect(s.counts.dlq).toBe(0);
+    // Hook events wait out their 2 s settle time in the delayed index; none were taken and failed.
+    expect(s.counts.ready + s.counts.delayed + s.counts.active).toBe(29);
+
+    env.stash.failWith(undefined);
+    await env.task('process_queue');
+    await env.waitFor(() => titles(env!, ids), 'every scene once Stash answers');
+    await env.waitFor(() => env!.status().stash === null, 'the status to clear');
+  }, 120_000);
+});
+
 describe('Process DLQ', () => {
   it('re-queues dead-lettered scenes and syncs them once Plex is fixed', async () => {
     env = await startEnv({ scenes: 3 });

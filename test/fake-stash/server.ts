@@ -397,7 +397,15 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
         return send(200, img.bytes, { ...headers, 'Content-Type': img.contentType });
       }
       if (url.pathname !== '/graphql' || req.method !== 'POST') return send(404, 'not found', headers);
-      if (failStatus !== undefined) return send(failStatus, 'fake outage', headers);
+      if (failStatus !== undefined) {
+        // Logged with its operation name, so a test can count what the plugin tried during the outage.
+        try {
+          entry.operationName = /\b(?:query|mutation)\s+(\w+)/.exec(String(JSON.parse(Buffer.concat(chunks).toString('utf8')).query))?.[1];
+        } catch {
+          // not JSON: logged without a name
+        }
+        return send(failStatus, 'fake outage', headers);
+      }
 
       let body: { query?: unknown; variables?: unknown; operationName?: unknown };
       try {
