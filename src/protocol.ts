@@ -184,6 +184,8 @@ export const WorkerStatusSchema = z
       })
       .optional(),
     paused: z.object({ reason: z.string(), since: z.number() }).nullable().optional(),
+    /** Stash not answering: since when, the next probe, what it said. */
+    stash: z.object({ unreachableSince: z.number(), nextProbeAt: z.number(), message: z.string() }).nullable().optional(),
     lastErrors: z.array(z.object({ sceneId: z.string(), class: z.string(), message: z.string(), at: z.number() })).optional(),
     session: z.record(z.string(), z.number()).optional(),
   })

@@ -5,25 +5,29 @@ import {
   authPauseSchema,
   authProbeResult,
   DEFAULT_AUTH_PAUSE_OPTIONS,
+  noteEventWhilePaused,
   pauseForAuth,
   resumeAuthPause,
   type AuthPause,
   type AuthPauseOptions,
 } from './auth-pause';
+import { nextStashProbeAt, probeStashNow, startStashOutage, stashProbeFailed, type StashOutage } from './stash-outage';
 import { CircuitBreaker, type BreakerData, type BreakerOptions, type Outage } from './breaker';
 import type { Random } from './backoff';
 
 /**
- * Whether jobs may be taken from the queue now, combining the two reasons not to: the circuit breaker
- * (Plex or Stash looks down) and the auth pause (a credential was refused). Pure: no timers, no I/O,
- * the clock is passed in, so the interplay is unit-tested (test/policy/admission.test.ts).
+ * Whether jobs may be taken from the queue now, combining the three reasons not to: Stash not
+ * answering (stash-outage.ts), a refused credential (auth-pause.ts) and the circuit breaker (Plex
+ * looks down, breaker.ts). Pure: no timers, no I/O, the clock is passed in, so the interplay is
+ * unit-tested (test/policy/admission.test.ts).
  *
  * - `all`: take a full round.
- * - `probe`: take exactly one job; its outcome decides (the pause wins over the breaker: while paused,
- *   the one probe is the pause's, at once after the settings changed, else now and then).
+ * - `probe`: take exactly one job; its outcome decides. While Stash is unreachable, nothing goes until
+ *   its probe is due; while paused, the one probe is the pause's (at once after the settings changed or
+ *   soon after a new event, else on a growing schedule); the breaker's probe comes last.
  * - `none`: take nothing; no attempt is spent.
  */
-export type Admission = { kind: 'all' } | { kind: 'probe'; for: 'pause' | 'breaker' } | { kind: 'none' };
+export type Admission = { kind: 'all' } | { kind: 'probe'; for: 'stash' | 'pause' | 'breaker' } | { kind: 'none' };
 
 /** What a recorded outcome changed, for the log. */
 export interface AdmissionChange {
@@ -35,6 +39,12 @@ export interface AdmissionChange {
   pauseEnded?: { since: number };
 }
 
+export interface StashState {
+  unreachableSince: number;
+  nextProbeAt: number;
+  message: string;
+}
+
 export interface AdmissionOptions {
   breaker?: Partial<BreakerOptions>;
   pause?: AuthPauseOptions;
@@ -44,6 +54,8 @@ export interface AdmissionOptions {
 export class AdmissionPolicy {
   private breaker: CircuitBreaker;
   private pause: AuthPause | null;
+  /** Stash not answering: nothing is taken until one probe round, on a growing schedule, reads it again. */
+  private stashOutage: StashOutage | null = null;
   /** The pause as it was before the last probe was granted, to give an unused probe back. */
   private pauseBeforeProbe: AuthPause | null = null;
   private readonly pauseOptions: AuthPauseOptions;
@@ -78,6 +90,8 @@ export class AdmissionPolicy {
 
   /** `fingerprint`: the settings a paused queue waits for the user to change (settingsFingerprint). */
   admit(now: number, fingerprint: string): Admission {
+    // One small round probes Stash when it is due; the queue waits meanwhile, no attempt spent.
+    if (this.stashOutage && now < nextStashProbeAt(this.stashOutage)) return { kind: 'none' };
     if (this.pause) {
       const probe = acquireAuthProbe(this.pause, now, fingerprint, this.pauseOptions);
       if (!probe.granted) return { kind: 'none' };
@@ -85,6 +99,7 @@ export class AdmissionPolicy {
       this.pause = probe.pause;
       return { kind: 'probe', for: 'pause' };
     }
+    if (this.stashOutage) return { kind: 'probe', for: 'stash' };
     if (this.breaker.canDispatch(now)) return { kind: 'all' };
     return this.breaker.tryAcquireProbe(now) ? { kind: 'probe', for: 'breaker' } : { kind: 'none' };
   }
@@ -94,14 +109,34 @@ export class AdmissionPolicy {
     if (admission.kind !== 'probe') return;
     if (admission.for === 'pause') {
       if (this.pauseBeforeProbe && this.pause) this.pause = this.pauseBeforeProbe;
-    } else {
+    } else if (admission.for === 'breaker') {
       this.breaker.releaseProbe(now);
     }
   }
 
   /** Whether more rounds may be written without asking again: closed breaker, no pause. */
   canContinue(): boolean {
-    return !this.pause && this.breaker.state === 'closed';
+    return !this.pause && !this.stashOutage && this.breaker.state === 'closed';
+  }
+
+  /** A round could not read Stash at all: an outage starts, or its probe failed (the next waits longer). */
+  stashUnreachable(now: number, message: string): { nextProbeAt: number } {
+    this.stashOutage = this.stashOutage ? stashProbeFailed(this.stashOutage, now, message) : startStashOutage(now, message);
+    return { nextProbeAt: nextStashProbeAt(this.stashOutage) };
+  }
+
+  /** A round read Stash: an outage, if there was one, is over (since when it lasted). */
+  stashAnswered(): { since: number } | undefined {
+    if (!this.stashOutage) return undefined;
+    const since = this.stashOutage.since;
+    this.stashOutage = null;
+    return { since };
+  }
+
+  /** New events came in: a paused queue probes soon (the user is waiting to see the edit), and so does Stash's probe (it just ran a hook). */
+  noteEvents(): void {
+    if (this.pause) this.pause = noteEventWhilePaused(this.pause);
+    if (this.stashOutage) this.stashOutage = probeStashNow(this.stashOutage);
   }
 
   /**
@@ -135,6 +170,8 @@ export class AdmissionPolicy {
     }
     if (pauses) {
       if (!this.pause) change.pauseStarted = true;
+      // The pause's probe was refused again: the next unprompted one waits longer (auth-pause.ts schedule).
+      if (this.pause?.probeInFlight) this.pause = authProbeResult(this.pause, false);
       this.pause = pauseForAuth(error, now, fingerprint, this.pause);
     } else if (this.pause) {
       // The paused queue's probe failed for another reason: if the server answered at all, the credential works.
@@ -150,11 +187,13 @@ export class AdmissionPolicy {
   nudge(now: number): void {
     this.breaker.probeNow(now);
     if (this.pause) this.pause = { ...this.pause, settingsFingerprint: '' };
+    if (this.stashOutage) this.stashOutage = probeStashNow(this.stashOutage);
   }
 
-  /** When the breaker's next probe is due (undefined: no wake-up needed for it). */
+  /** When the next breaker or Stash probe is due (undefined: no wake-up needed for them). */
   nextProbeAt(): number | undefined {
-    return this.breaker.nextProbeAt() ?? undefined;
+    const times = [this.breaker.nextProbeAt(), this.stashOutage ? nextStashProbeAt(this.stashOutage) : null].filter((t): t is number => t !== null);
+    return times.length ? Math.min(...times) : undefined;
   }
 
   get paused(): boolean {
@@ -163,6 +202,11 @@ export class AdmissionPolicy {
 
   breakerState(): { state: string; nextProbeAt: number | null; outages: Outage[] } {
     return { state: this.breaker.state, nextProbeAt: this.breaker.nextProbeAt(), outages: this.breaker.outages().slice(-5) };
+  }
+
+  stashState(): StashState | null {
+    const o = this.stashOutage;
+    return o ? { unreachableSince: o.since, nextProbeAt: nextStashProbeAt(o), message: o.message } : null;
   }
 
   pauseState(): { reason: string; since: number } | null {

@@ -25,7 +25,8 @@ import { SyncFailure, toSyncError, type SyncError } from './errors';
 export interface RoundContext {
   stash: {
     findScenesByIds(ids: string[]): Promise<StashScene[]>;
-    fetchImage(url: string): Promise<{ bytes: Buffer; contentType: string }>;
+    /** The scene's cover, or null when Stash has none (it serves a default icon then). */
+    fetchCover(url: string): Promise<{ bytes: Buffer; contentType: string } | null>;
   };
   plex: {
     findItems(stashPath: string, size?: number): Promise<PlexItemRef[]>;
@@ -66,6 +67,8 @@ export interface Pending {
   hash: string;
   record?: SyncRecord;
   refs: PlexItemRef[];
+  /** False when Stash served its default image: no poster is sent. */
+  hasCover: boolean;
 }
 
 /** A round read from Stash and matched: what is left to write to Plex, the jobs already decided, and the time each part took. */
@@ -110,9 +113,9 @@ export async function prepareRound(jobs: Job[], ctx: RoundContext): Promise<Prep
         decided.push({ kind: 'unchanged', job, summary: 'unchanged since the last sync; nothing sent to Plex' });
         continue;
       }
-      await attachImages(scene, desired, ctx);
+      const hasCover = await attachImages(scene, desired, ctx);
       const refs = await findItems(scene, ctx);
-      pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs });
+      pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs, hasCover });
     } catch (err) {
       decided.push({ kind: 'failed', job, error: toSyncError(err), scene });
     }
@@ -131,6 +134,7 @@ export async function writeRound(pending: Pending[], ctx: RoundContext): Promise
         fillEmptyOnly: p.fillOnly,
         lastPosterSha256: p.record?.posterSha256,
         lastArtSha256: p.record?.artSha256,
+        imagesOnItems: p.record?.ratingKeys,
       },
     })),
   );
@@ -163,7 +167,9 @@ export async function writeRound(pending: Pending[], ctx: RoundContext): Promise
     }
     for (const r of applied) ctx.claims.set(r.ref.ratingKey, p.job.sceneId);
     const where = record.ratingKeys.join(', ');
-    const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
+    const what =
+      (changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched') +
+      (p.hasCover ? '' : '; Stash has no cover for this scene, so Plex keeps its own poster');
     const summary = `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`;
     outcomes.push({ kind: 'synced', job: p.job, summary, record, conflicts });
   }
@@ -182,13 +188,16 @@ function posterKey(scene: StashScene, ctx: RoundContext): string | null {
   }
 }
 
-async function attachImages(scene: StashScene, desired: DesiredItem, ctx: RoundContext): Promise<void> {
+/** Adds the poster (and background) to `desired`; false when Stash has no cover, so Plex keeps its own. */
+async function attachImages(scene: StashScene, desired: DesiredItem, ctx: RoundContext): Promise<boolean> {
   const url = scene.paths?.screenshot;
-  if (!url || !ctx.settings.poster) return;
-  const fetched = await ctx.stash.fetchImage(url);
+  if (!url || !ctx.settings.poster) return true;
+  const fetched = await ctx.stash.fetchCover(url);
+  if (!fetched) return false;
   const image = { ...fetched, sha256: crypto.createHash('sha256').update(fetched.bytes).digest('hex') };
   desired.poster = image;
   if (ctx.settings.background) desired.art = image;
+  return true;
 }
 
 /** The Plex items holding one of the scene's files: the first file Plex has wins. */

@@ -27,6 +27,8 @@ export class Dispatcher {
   private ahead: Promise<PreparedRound | null> | undefined;
   /** A bulk round still being written while the next one starts (at most one: see startWriting). */
   private writing: Promise<void> | undefined;
+  /** Called as scenes are settled mid-round, so status.json (and a task's progress) moves with the work. */
+  onProgress: () => void = () => {};
 
   constructor(
     private readonly store: QueueStore,
@@ -131,6 +133,7 @@ export class Dispatcher {
   private async finishRound(round: PreparedRound, prefetching: boolean): Promise<void> {
     const t0 = Date.now();
     if (round.pending.length) await this.outcomes.recordAll(await writeRound(round.pending, this.roundContext()));
+    this.onProgress();
     await this.persist();
     const plexMs = Date.now() - t0;
     const total = round.stashMs + round.matchMs + plexMs;
@@ -166,9 +169,15 @@ export class Dispatcher {
 
   /** Reads and matches a round, and records at once the jobs that need no Plex write (unchanged, gone, failed). */
   private async prepare(jobs: Job[]): Promise<PreparedRound> {
+    const startedAt = this.now();
     const round = await prepareRound(jobs, this.roundContext());
-    if (round.stashError) await this.outcomes.stashUnreachable(jobs, round.stashError);
-    else await this.outcomes.recordAll(round.decided);
+    if (round.stashError) {
+      await this.outcomes.stashFailed(jobs, round.stashError, startedAt);
+      return round;
+    }
+    this.outcomes.stashAnswered();
+    await this.outcomes.recordAll(round.decided);
+    if (round.decided.length) this.onProgress();
     return round;
   }
 
@@ -203,6 +212,11 @@ export class Dispatcher {
     await this.persist();
   }
 
+  /** New events came in: a paused queue probes soon (the token may work again, and the user is waiting to see the edit). */
+  noteEvents(): void {
+    this.admission.noteEvents();
+  }
+
   /** Process Queue / Process DLQ: the user may just have fixed Plex, so an open breaker or a paused queue probes at once. */
   nudge(): void {
     this.admission.nudge(this.now());
@@ -212,6 +226,7 @@ export class Dispatcher {
     return {
       breaker: this.admission.breakerState(),
       paused: this.admission.pauseState(),
+      stash: this.admission.stashState(),
       lastErrors: this.outcomes.recentErrors,
       session: { ...this.outcomes.totals },
     };

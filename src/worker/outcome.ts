@@ -73,12 +73,30 @@ export class OutcomeRecorder {
     await Promise.all(completions);
   }
 
-  /** Stash could not be read for a whole round: its jobs wait, no attempt spent. */
-  async stashUnreachable(jobs: Job[], error: SyncError): Promise<void> {
-    this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
+  /**
+   * Stash could not be read for a whole round: its jobs wait, no attempt spent. Stash not answering
+   * stops every job alike, so they go back untouched while one probe at a time checks on Stash
+   * (admission.ts); any other refusal (a GraphQL error) makes this round's jobs wait 30 s.
+   */
+  async stashFailed(jobs: Job[], error: SyncError, startedAt: number): Promise<void> {
+    if (error.class === 'stash_unreachable') {
+      this.config.noteStashUnreachable(startedAt);
+      const { nextProbeAt } = this.admission().stashUnreachable(this.now(), error.message);
+      this.log.warn(`Stash is unreachable (${error.message}); ${jobs.length} job(s) wait with the rest of the queue, nothing is lost; next try ${new Date(nextProbeAt).toISOString()}`);
+      // Not one by one: the store commits concurrent writes together.
+      await Promise.all(jobs.map((j) => this.store.release(j)));
+    } else {
+      this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
+      for (const job of jobs) await this.store.defer(job, this.now() + STASH_RETRY_MS, error.message);
+    }
     for (const job of jobs) this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: this.now() });
-    for (const job of jobs) await this.store.defer(job, this.now() + STASH_RETRY_MS, error.message);
     this.totals.deferred += jobs.length;
+  }
+
+  /** A round read Stash: if it had been unreachable, say it is back. */
+  stashAnswered(): void {
+    const outage = this.admission().stashAnswered();
+    if (outage) this.log.info(`Stash answers again (unreachable since ${new Date(outage.since).toISOString()}); the queue resumes`);
   }
 
   /** `reachedPlex`: Plex answered this job, so it proves Plex healthy (an unchanged scene proves nothing). */
@@ -97,6 +115,7 @@ export class OutcomeRecorder {
 
   private async fail(job: Job, error: SyncError, scene?: StashScene): Promise<void> {
     const now = this.now();
+    if (error.class === 'stash_unreachable') this.config.noteStashUnreachable(now);
     this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: now });
     const verdict = decide(
       error,

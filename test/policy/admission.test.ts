@@ -96,22 +96,37 @@ describe('admission: the breaker', () => {
 });
 
 describe('admission: the auth pause', () => {
-  it('a rejected token pauses the queue: one probe at once after the settings change, else one every 10 minutes', () => {
+  it('a rejected token pauses the queue: one probe at once after the settings change, else on a growing schedule while it is still refused', () => {
     const s = setup();
     expect(s.fail('unauthorized', true)).toEqual({ pauseStarted: true });
     expect(s.policy.pauseState()).toEqual({ reason: expect.stringMatching(/unauthorized failure/), since: T0 });
     expect(s.admit()).toEqual({ kind: 'none' });
-    s.clock.t += 9 * MIN;
-    expect(s.admit()).toEqual({ kind: 'none' });
-    // The user saved a new token: probe now, and only one.
-    expect(s.admit('settings-v2')).toEqual({ kind: 'probe', for: 'pause' });
-    expect(s.admit('settings-v2')).toEqual({ kind: 'none' });
-    expect(s.fail('unauthorized', true, 'settings-v2')).toEqual({}); // still refused: still paused, no new pause
-    expect(s.admit('settings-v2')).toEqual({ kind: 'none' });
-    s.clock.t += 10 * MIN;
+    // Unprompted probes, each refused again: 30 s, then 1 min, then 2 min after the last.
+    for (const wait of [30 * S, MIN, 2 * MIN]) {
+      s.clock.t += wait - S;
+      expect(s.admit()).toEqual({ kind: 'none' });
+      s.clock.t += S;
+      expect(s.admit()).toEqual({ kind: 'probe', for: 'pause' });
+      expect(s.admit()).toEqual({ kind: 'none' }); // exactly one out
+      expect(s.fail('unauthorized', true)).toEqual({}); // still refused: still paused, no new pause
+    }
+    // The user saved a new token: probe now.
     expect(s.admit('settings-v2')).toEqual({ kind: 'probe', for: 'pause' });
     expect(s.policy.succeeded(s.clock.t, true)).toEqual({ pauseEnded: { since: T0 } });
     expect(s.admit('settings-v2')).toEqual({ kind: 'all' });
+  });
+
+  it('a new event while paused brings the next probe forward, but not sooner than 30 s after the last', () => {
+    const s = setup();
+    s.fail('unauthorized', true);
+    s.clock.t += 30 * S;
+    expect(s.admit().kind).toBe('probe');
+    s.fail('unauthorized', true); // the schedule's next probe would be 1 min later
+    s.policy.noteEvents();
+    s.clock.t += 29 * S;
+    expect(s.admit()).toEqual({ kind: 'none' });
+    s.clock.t += S;
+    expect(s.admit()).toEqual({ kind: 'probe', for: 'pause' });
   });
 
   it('while paused, a probe Plex answered otherwise (404) proves the token and lifts the pause; an unreachable Plex does not', () => {
@@ -145,6 +160,27 @@ describe('admission: the auth pause', () => {
   });
 });
 
+describe('admission: Stash not answering', () => {
+  it('holds the whole queue, probes with one job on a growing schedule, sooner after a hook, and resumes when Stash answers', () => {
+    const s = setup();
+    expect(s.policy.stashUnreachable(s.clock.t, 'connection refused')).toEqual({ nextProbeAt: T0 + 30 * S });
+    expect(s.policy.canContinue()).toBe(false);
+    expect(s.policy.stashState()).toEqual({ unreachableSince: T0, nextProbeAt: T0 + 30 * S, message: 'connection refused' });
+    expect(s.admit()).toEqual({ kind: 'none' });
+    s.clock.t += 30 * S;
+    expect(s.admit()).toEqual({ kind: 'probe', for: 'stash' });
+    expect(s.policy.stashUnreachable(s.clock.t, 'still refused').nextProbeAt).toBe(s.clock.t + MIN);
+    // A hook ran: Stash was up a moment ago, so the probe comes within 5 s.
+    s.policy.noteEvents();
+    expect(s.policy.nextProbeAt()).toBe(s.clock.t + 5 * S);
+    s.clock.t += 5 * S;
+    expect(s.admit()).toEqual({ kind: 'probe', for: 'stash' });
+    expect(s.policy.stashAnswered()).toEqual({ since: T0 });
+    expect(s.admit()).toEqual({ kind: 'all' });
+    expect(s.policy.stashAnswered()).toBeUndefined();
+  });
+});
+
 describe('admission: a new worker', () => {
   it('resumes what the last worker persisted: an open breaker stays open, a pause stays paused with no probe out', () => {
     const s = setup();
@@ -160,7 +196,7 @@ describe('admission: a new worker', () => {
     expect(next.paused).toBe(true);
     // Its next probe comes at the usual time (or at once when the settings change).
     expect(next.admit(s.clock.t, FP)).toEqual({ kind: 'none' });
-    expect(next.admit(s.clock.t + 10 * MIN, FP)).toEqual({ kind: 'probe', for: 'pause' });
+    expect(next.admit(s.clock.t + 30 * S, FP)).toEqual({ kind: 'probe', for: 'pause' });
   });
 
   it('unreadable persisted state starts afresh with one warning', () => {
