@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { DataPaths } from './paths';
 import type { ServerConnection } from './stash/input';
 import { writeFileAtomicSync } from './atomic-write';
+import { PrioritySchema } from './queue/types';
 
 /*
  * What a task process and the worker say to each other, all of it here and validated at both ends:
@@ -17,8 +18,6 @@ import { writeFileAtomicSync } from './atomic-write';
 
 // ---------------------------------------------------------------- commands
 
-const priority = z.union([z.literal(0), z.literal(1), z.literal(2)]);
-
 /** One command and its arguments; `name` says which. */
 export const CommandBodySchema = z.discriminatedUnion('name', [
   /** Process Queue: waiting retries run now, and an open breaker or a paused queue probes at once. */
@@ -26,7 +25,7 @@ export const CommandBodySchema = z.discriminatedUnion('name', [
   z.object({
     name: z.literal('enqueue'),
     sceneIds: z.array(z.string().regex(/^\d+$/)).max(100_000),
-    priority,
+    priority: PrioritySchema,
     trigger: z.string(),
     force: z.boolean().default(false),
   }),

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { syncDir } from '../atomic-write';
 import { inboxFileName, type InboxKind } from './names';
 
 // This module is on the hook path: Node built-ins only, never LevelDB or zod.
@@ -65,19 +66,5 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
       }
       await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
     }
-  }
-}
-
-/** Makes the rename durable against power loss; directories cannot be opened for fsync on Windows. */
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some file systems (network mounts) refuse a directory fsync; the rename is still atomic.
-  } finally {
-    await handle?.close().catch(() => undefined);
   }
 }

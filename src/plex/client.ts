@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import axios, { type AxiosInstance } from 'axios';
 import type { z } from 'zod';
+import { writeFileAtomic } from '../atomic-write';
 import { PlexError, errorForNetwork, errorForStatus } from './errors';
 import { buildQuery, type QueryPairs } from './query';
 
@@ -185,9 +186,8 @@ export class PlexClient {
       const id = randomUUID();
       try {
         await fs.mkdir(path.dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.tmp`;
-        await fs.writeFile(tmp, id + '\n', { mode: 0o600 });
-        await fs.rename(tmp, file);
+        // Durable: a lost id makes Plex see a new device on every start.
+        await writeFileAtomic(file, id + '\n', { durable: true });
       } catch (e) {
         const code = (e as { code?: string }).code ?? 'error';
         throw new PlexError('bad_request', `cannot write the Plex client id file ${file} (${code}): make the PlexCourier data directory writable`);

@@ -7,7 +7,7 @@ import { MetaStore } from './meta';
 import { safeJson, SyncRecords, type StoreIo } from './records';
 import { SeenMarkers } from './seen';
 import { QueueState, type Op, type Transition } from './state';
-import { clearDlq, clearQueue } from './transitions/clear';
+import { clearDlq, clearQueue, removeDlq } from './transitions/clear';
 import { complete } from './transitions/complete';
 import { deadLetter } from './transitions/dead-letter';
 import { enqueue } from './transitions/enqueue';
@@ -78,7 +78,7 @@ export interface OldestWaiting {
 }
 
 const DAY = 86_400_000;
-/** The documented cap on DLQ entries (README, "Failed list retention"); the oldest go first beyond it. */
+/** The documented cap on DLQ entries (README, "DLQ retention"); the oldest go first beyond it. */
 export const DLQ_MAX_ENTRIES = 10_000;
 
 /**
@@ -239,6 +239,11 @@ export class QueueStore {
     return this.run(() => clearQueue(this.live()));
   }
 
+  /** Deletes these scenes' DLQ entries without retrying them; returns how many. */
+  removeDlq(sceneIds: readonly string[]): Promise<number> {
+    return this.run(() => removeDlq(this.live(), sceneIds));
+  }
+
   /** The DLQ retention from the settings (`dlq_retention_days`); every later trim uses it. */
   setDlqRetention(maxAgeMs: number): void {
     if (!(maxAgeMs > 0)) throw new RangeError(`DLQ retention ${maxAgeMs} ms is not a positive duration`);
@@ -307,6 +312,28 @@ export class QueueStore {
       const r = K.range(p);
       await this.db.compactRange(r.gte, r.lt);
     }
+  }
+
+  // ---------------------------------------------------------------- earlier names
+
+  /** @deprecated use `records.getOne`: kept while other branches still call it. */
+  getSyncRecord(sceneId: string): Promise<SyncRecord | undefined> {
+    return this.records.getOne(sceneId);
+  }
+
+  /** @deprecated use `records.get`: kept while other branches still call it. */
+  getSyncRecords(sceneIds: readonly string[]): Promise<(SyncRecord | undefined)[]> {
+    return this.records.get(sceneIds);
+  }
+
+  /** @deprecated use `meta.get`: kept while other branches still call it. */
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return (await this.meta.get(key)) as T | undefined;
+  }
+
+  /** @deprecated use `meta.put`: kept while other branches still call it. */
+  putMeta(key: string, value: unknown): Promise<void> {
+    return this.meta.put(key, value);
   }
 
   // ---------------------------------------------------------------- commit

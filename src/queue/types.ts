@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
-/** 0: user edits and DLQ retries, 1: normal hook events, 2: bulk syncs. Lower runs first. */
-export type Priority = 0 | 1 | 2;
-export const PrioritySchema = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+/** Which jobs run first (lower first): user edits and DLQ retries, then other hook events, then bulk syncs. */
+export const PRIORITY = { userEdit: 0, hookEvent: 1, bulk: 2 } as const;
+export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
+export const PrioritySchema = z.union([z.literal(PRIORITY.userEdit), z.literal(PRIORITY.hookEvent), z.literal(PRIORITY.bulk)]);
 
 export type JobState = 'ready' | 'delayed' | 'active';
 

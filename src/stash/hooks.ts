@@ -1,3 +1,4 @@
+import { PRIORITY, type Priority } from '../queue/types';
 import type { HookEvent } from './input';
 
 /**
@@ -10,8 +11,7 @@ import type { HookEvent } from './input';
  * - 1 other hook events: a created scene, a scan that touched a file.
  * - 2 bulk edits (`bulkSceneUpdate`): many scenes at once, nobody waits on one of them.
  */
-export const PRIORITY = { userEdit: 0, hookEvent: 1, bulk: 2 } as const;
-export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
+export { PRIORITY, type Priority };
 
 export interface HookUpsert {
   sceneId: string;

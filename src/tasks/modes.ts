@@ -5,6 +5,7 @@ import { PlexService } from '../plex/service';
 import { plexServiceOptions } from '../worker/config';
 import { followQueue, progressReporter, sendCommand, SettledCounter, settledTotal, type FollowOutcome, type SettledScenes, type TaskEnv } from './link';
 import { readStatusSnapshot, readWorkerStatus } from './status';
+import { PRIORITY } from '../queue/types';
 
 /** What a task hands back: a short human summary, and the machine-readable line its log ends with. */
 export interface TaskOutcome {
@@ -93,7 +94,7 @@ async function queueScenes(
   let buffer: string[] = [];
   const flush = async () => {
     if (buffer.length === 0) return;
-    await sendCommand(env, { name: 'enqueue', sceneIds: buffer, priority: 2, trigger, force }, 300_000);
+    await sendCommand(env, { name: 'enqueue', sceneIds: buffer, priority: PRIORITY.bulk, trigger, force }, 300_000);
     buffer = [];
   };
   for (;;) {

@@ -1,6 +1,7 @@
 import type { DataPaths } from '../paths';
 import { parseCommand, parseConnection, writeCommandResult, type Command, type CommandFile, type CommandResult } from '../protocol';
 import type { QueueStore } from '../queue/store';
+import { PRIORITY } from '../queue/types';
 import type { Config } from './config';
 import type { Dispatcher } from './dispatch';
 import type { Logger } from './filelog';
@@ -54,7 +55,7 @@ async function run(cmd: Command, ctx: CommandContext): Promise<Omit<CommandResul
       return { ok: true, message: `queued ${cmd.sceneIds.length} scene(s)`, data: { queued: cmd.sceneIds.length } };
     }
     case 'redrive': {
-      const count = await store.redrive({ errorClass: cmd.errorClass, sceneIds: cmd.sceneIds, limit: cmd.limit, priority: 0 });
+      const count = await store.redrive({ errorClass: cmd.errorClass, sceneIds: cmd.sceneIds, limit: cmd.limit, priority: PRIORITY.userEdit });
       ctx.dispatcher.nudge();
       return { ok: true, message: `re-queued ${count} dead-lettered job(s)`, data: { requeued: count } };
     }
@@ -117,7 +118,7 @@ async function reconcile(
   // Missing ones are queued too: they retry on the not-found schedule (and ask Plex to scan when scan_not_found is on).
   const toQueue = [...missing, ...stale, ...neverSynced];
   const now = Date.now();
-  if (toQueue.length) await ctx.store.enqueue(toQueue.map((sceneId) => ({ sceneId, priority: 2 as const, trigger: 'reconcile', force: true, runAt: now })));
+  if (toQueue.length) await ctx.store.enqueue(toQueue.map((sceneId) => ({ sceneId, priority: PRIORITY.bulk, trigger: 'reconcile', force: true, runAt: now })));
   return {
     ok: true,
     message: `checked ${scenes.length}: ${missing.length} not in Plex, ${stale.length} stale, ${neverSynced.length} never synced; queued ${toQueue.length}`,

@@ -1,5 +1,5 @@
 import type { QueueStore } from '../queue/store';
-import type { Job } from '../queue/types';
+import { PRIORITY, type Job } from '../queue/types';
 import { AdmissionPolicy } from '../policy/admission';
 import { prepareRound, writeRound, type PreparedRound, type RoundContext } from '../sync/round';
 import type { Config } from './config';
@@ -87,7 +87,7 @@ export class Dispatcher {
     // next crash is blamed on it only, and innocent jobs are not pushed towards the poison limit.
     const suspect = jobs.find((j) => j.crashCount > 0);
     // Hook-driven work goes in small rounds so an edit is never stuck behind a long bulk round.
-    const urgent = jobs.some((j) => j.priority < 2);
+    const urgent = jobs.some((j) => j.priority < PRIORITY.bulk);
     const round = suspect ? [suspect] : urgent ? jobs.slice(0, Math.min(limit, BATCH)) : jobs;
     await this.releaseAll(jobs.filter((j) => !round.includes(j)));
     const bulk = !suspect && !urgent && limit > 1;
@@ -147,7 +147,7 @@ export class Dispatcher {
   private async prefetch(): Promise<PreparedRound | null> {
     const jobs = await this.store.take(BULK_BATCH, this.now());
     if (jobs.length === 0) return null;
-    if (jobs.some((j) => j.crashCount > 0 || j.priority < 2)) {
+    if (jobs.some((j) => j.crashCount > 0 || j.priority < PRIORITY.bulk)) {
       await this.releaseAll(jobs);
       return null;
     }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-write';
 
 /**
  * `worker.pid` holds `<pid> <starttime>`, where starttime is field 22 of /proc/<pid>/stat on Linux
@@ -19,9 +20,8 @@ export function procStat(pid: number): { state: string; startTime: string } | un
 
 export function writePidFile(file: string): void {
   const startTime = process.platform === 'linux' ? (procStat(process.pid)?.startTime ?? '0') : '0';
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${process.pid} ${startTime}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  // Not durable: after a power cut no worker is alive anyway, and the launcher checks the pid it names.
+  writeFileAtomicSync(file, `${process.pid} ${startTime}\n`);
 }
 
 /** Removes the pid file only if it still names this process. */

@@ -28,7 +28,7 @@ describe('DLQ retention', () => {
 
     expect(env.status().counts.dlq).toBe(2);
     expect(env.status().dlqExamples.map((e: { sceneId: string }) => e.sceneId)).toEqual(['1', '2']);
-    // Purge Old Failed Scenes, with no days given, purges at the setting too.
+    // Purge Old DLQ Entries, with no days given, purges at the setting too.
     expect(await env.task('purge_dlq')).toMatchObject({ error: null });
     expect(env.status().counts.dlq).toBe(2);
   }, 60_000);

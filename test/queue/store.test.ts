@@ -383,3 +383,15 @@ describe('QueueStore: records', () => {
     await s.close();
   });
 });
+
+describe('QueueStore: removing DLQ entries', () => {
+  it('removes the named scenes from the DLQ without retrying them, and counts only those it had', async () => {
+    const { store } = await openStore();
+    await store.enqueue([hook('1'), hook('2'), hook('3')]);
+    for (const job of await store.take(3)) await store.deadLetter(job, { class: 'permanent', message: 'x' });
+    expect(await store.removeDlq(['1', '3', '9'])).toBe(2);
+    expect(store.dlqList().map((e) => e.sceneId)).toEqual(['2']);
+    expect(store.counts()).toMatchObject({ ready: 0, delayed: 0, active: 0, dlq: 1 });
+    await store.close();
+  });
+});

@@ -18,6 +18,19 @@ export function clearQueue(q: QueueState): Transition<number> {
   return { ops, sync: true, result: dropped };
 }
 
+/** Removes these scenes' DLQ entries without retrying them; returns how many. */
+export function removeDlq(q: QueueState, sceneIds: readonly string[]): Transition<number> {
+  const ops: Op[] = [];
+  let removed = 0;
+  for (const sceneId of sceneIds) {
+    const part = q.dlqByScene.get(sceneId);
+    if (part === undefined) continue;
+    q.deleteDlq(part, sceneId, ops);
+    removed++;
+  }
+  return { ops, sync: true, result: removed };
+}
+
 /** Clear DLQ: drops every DLQ entry; returns how many. */
 export function clearDlq(q: QueueState): Transition<number> {
   const ops: Op[] = [];

@@ -2,7 +2,7 @@ import type { Op, QueueState, Transition } from '../state';
 import type { DlqEntry, DlqFilter } from '../types';
 
 /**
- * Purge Old Failed Scenes: drops DLQ entries that failed more than `olderThanMs` ago (default: the
+ * Purge Old DLQ Entries: drops DLQ entries that failed more than `olderThanMs` ago (default: the
  * retention from the settings), then the oldest beyond `maxEntries` (default: the cap); returns how many.
  */
 export function purgeDlq(q: QueueState, opts: { olderThanMs?: number; maxEntries?: number }, now: number): Transition<number> {

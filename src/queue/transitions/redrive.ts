@@ -1,5 +1,5 @@
 import type { Op, QueueState, Transition } from '../state';
-import type { DlqFilter, EnqueueSummary, Priority } from '../types';
+import { PRIORITY, type DlqFilter, type EnqueueSummary, type Priority } from '../types';
 import { addRequest } from './enqueue';
 import { selectDlq } from './purge';
 
@@ -10,7 +10,7 @@ export function redrive(q: QueueState, filter: DlqFilter & { priority?: Priority
   const summary: EnqueueSummary = { created: 0, updated: 0, rerun: 0, revived: 0, removed: 0 };
   for (const [part, entry] of selected) {
     q.deleteDlq(part, entry.sceneId, ops);
-    addRequest(q, { sceneId: entry.sceneId, priority: filter.priority ?? 0, trigger: 'dlq-redrive', force: entry.force }, now, ops, summary);
+    addRequest(q, { sceneId: entry.sceneId, priority: filter.priority ?? PRIORITY.userEdit, trigger: 'dlq-redrive', force: entry.force }, now, ops, summary);
   }
   return { ops, sync: true, result: selected.length };
 }
