@@ -184,7 +184,7 @@ export class AdmissionPolicy {
   }
 
   /** Process Queue / Process DLQ: the user may just have fixed Plex, so an open breaker or a paused queue probes at once. */
-  nudge(now: number): void {
+  probeNow(now: number): void {
     this.breaker.probeNow(now);
     if (this.pause) this.pause = { ...this.pause, settingsFingerprint: '' };
     if (this.stashOutage) this.stashOutage = probeStashNow(this.stashOutage);

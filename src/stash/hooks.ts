@@ -13,7 +13,7 @@ import type { HookEvent } from './input';
  */
 export { PRIORITY, type Priority };
 
-export interface HookUpsert {
+export interface HookRequest {
   sceneId: string;
   priority: Priority;
   /** The Stash trigger and mutation kind, e.g. `Scene.Update.Post/update`, for logs and job records. */
@@ -21,7 +21,7 @@ export interface HookUpsert {
 }
 
 export interface HookDecision {
-  upserts: HookUpsert[];
+  requests: HookRequest[];
   /** Scenes whose queued work and Plex mapping are to be dropped. */
   removals: string[];
   /** Why nothing is to be done, for a debug log line. */
@@ -63,22 +63,22 @@ function relevantFields(fields: string[] | undefined, policy: HookPolicy): strin
  * still reaches every scene.
  */
 export function decideHook(event: HookEvent, policy: HookPolicy): HookDecision {
-  const none = (ignored: string): HookDecision => ({ upserts: [], removals: [], ignored });
+  const none = (ignored: string): HookDecision => ({ requests: [], removals: [], ignored });
   const tag = `${event.trigger}/${event.kind}`;
   switch (event.kind) {
     case 'other':
       return none(`${event.trigger} events do not change Plex`);
     case 'create':
-      return { upserts: [{ sceneId: event.sceneId, priority: PRIORITY.hookEvent, trigger: tag }], removals: [] };
+      return { requests: [{ sceneId: event.sceneId, priority: PRIORITY.hookEvent, trigger: tag }], removals: [] };
     case 'scan':
-      return { upserts: [{ sceneId: event.sceneId, priority: PRIORITY.hookEvent, trigger: tag }], removals: [] };
+      return { requests: [{ sceneId: event.sceneId, priority: PRIORITY.hookEvent, trigger: tag }], removals: [] };
     case 'update':
     case 'updateMany': {
       const relevant = relevantFields(event.fields, policy);
       if (relevant !== undefined && relevant.length === 0) {
         return none(`scene ${event.sceneId}: only ${event.fields?.join(', ') || 'no fields'} changed, which Plex does not show`);
       }
-      return { upserts: [{ sceneId: event.sceneId, priority: PRIORITY.userEdit, trigger: tag }], removals: [] };
+      return { requests: [{ sceneId: event.sceneId, priority: PRIORITY.userEdit, trigger: tag }], removals: [] };
     }
     case 'bulkUpdate': {
       const relevant = relevantFields(event.fields, policy);
@@ -86,10 +86,10 @@ export function decideHook(event: HookEvent, policy: HookPolicy): HookDecision {
         return none(`bulk edit changed only ${event.fields?.join(', ') || 'no fields'}, which Plex does not show`);
       }
       const ids = bulkIds(event.sceneId, event.sceneIds);
-      return { upserts: ids.map((sceneId) => ({ sceneId, priority: PRIORITY.bulk, trigger: tag })), removals: [] };
+      return { requests: ids.map((sceneId) => ({ sceneId, priority: PRIORITY.bulk, trigger: tag })), removals: [] };
     }
     case 'destroy':
-      return { upserts: [], removals: bulkIds(event.sceneId, event.sceneIds) };
+      return { requests: [], removals: bulkIds(event.sceneId, event.sceneIds) };
   }
 }
 

@@ -46,7 +46,7 @@ async function run(cmd: Command, ctx: CommandContext): Promise<Omit<CommandResul
     case 'process_queue': {
       // Retries waiting for their time run now; an open breaker still decides whether Plex is tried.
       const promoted = await store.promoteAll();
-      ctx.dispatcher.nudge();
+      ctx.dispatcher.probeNow();
       return { ok: true, message: `processing the queue now${promoted ? ` (${promoted} waiting retr${promoted === 1 ? 'y' : 'ies'} brought forward)` : ''}`, data: { promoted } };
     }
     case 'enqueue': {
@@ -56,7 +56,7 @@ async function run(cmd: Command, ctx: CommandContext): Promise<Omit<CommandResul
     }
     case 'redrive': {
       const count = await store.redrive({ errorClass: cmd.errorClass, sceneIds: cmd.sceneIds, limit: cmd.limit, priority: PRIORITY.userEdit });
-      ctx.dispatcher.nudge();
+      ctx.dispatcher.probeNow();
       return { ok: true, message: `re-queued ${count} dead-lettered job(s)`, data: { requeued: count } };
     }
     case 'purge_dlq': {

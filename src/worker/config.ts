@@ -153,7 +153,7 @@ export class Config {
     });
   }
 
-  fillEmptyOnly(): boolean {
+  preservePlexEdits(): boolean {
     return this.s().preservePlexEdits;
   }
 

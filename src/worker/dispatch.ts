@@ -192,7 +192,7 @@ export class Dispatcher {
       settings: {
         // Frozen, so the state hash can cache the options' encoding for the whole round.
         map: Object.freeze(this.config.mapOptions()),
-        preservePlexEdits: this.config.fillEmptyOnly(),
+        preservePlexEdits: this.config.preservePlexEdits(),
         poster: this.config.posterEnabled(),
         background: this.config.backgroundEnabled(),
       },
@@ -218,8 +218,8 @@ export class Dispatcher {
   }
 
   /** Process Queue / Process DLQ: the user may just have fixed Plex, so an open breaker or a paused queue probes at once. */
-  nudge(): void {
-    this.admission.nudge(this.now());
+  probeNow(): void {
+    this.admission.probeNow(this.now());
   }
 
   describe() {

@@ -31,7 +31,7 @@ export function interpretEvent(
   const decision = decideHook(input.hook, { syncRating: config.syncRating() });
   const runAt = writtenAt + HOOK_SETTLE_MS;
   return {
-    requests: decision.upserts.map((u) => ({ sceneId: u.sceneId, priority: u.priority, trigger: u.trigger, runAt })),
+    requests: decision.requests.map((u) => ({ sceneId: u.sceneId, priority: u.priority, trigger: u.trigger, runAt })),
     removals: decision.removals,
   };
 }

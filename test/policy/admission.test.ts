@@ -87,7 +87,7 @@ describe('admission: the breaker', () => {
     const s = setup();
     outage(s, 5 * S, 'network');
     expect(s.admit()).toEqual({ kind: 'none' });
-    s.policy.nudge(s.clock.t);
+    s.policy.probeNow(s.clock.t);
     const probe = s.admit();
     expect(probe).toEqual({ kind: 'probe', for: 'breaker' });
     s.policy.giveBack(probe, s.clock.t);
@@ -136,7 +136,7 @@ describe('admission: the auth pause', () => {
     expect(s.fail('network')).toEqual({});
     expect(s.policy.paused).toBe(true);
     expect(s.policy.pauseState()?.reason).toMatch(/network failure/);
-    s.policy.nudge(s.clock.t);
+    s.policy.probeNow(s.clock.t);
     expect(s.admit('v2').kind).toBe('probe');
     expect(s.fail('not_found')).toEqual({ pauseEnded: { since: T0 } });
     expect(s.policy.paused).toBe(false);
