@@ -345,10 +345,15 @@ export class QueueStore {
   }
 
   /** Runs a transition and commits its writes; a refused transition rejects, like a failed write. */
-  private async run<R>(transition: () => Transition<R>): Promise<R> {
-    const t = transition();
-    await this.commit(t.ops, t.sync);
-    return t.result;
+  private run<R>(transition: () => Transition<R>): Promise<R> {
+    let t: Transition<R>;
+    try {
+      t = transition();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Resolved with the result by the commit itself: no extra promise per transition on the hot path.
+    return this.commit(t.ops, t.sync, t.result);
   }
 
   private usable(): void {
@@ -361,17 +366,17 @@ export class QueueStore {
    * the next batch, so concurrent completions share one fsync. Each transition stays atomic (it lies
    * wholly inside one batch); the merged batch is synced if any of its parts asked for it.
    */
-  private commit(ops: Op[], sync: boolean): Promise<void> {
+  private commit<R = void>(ops: Op[], sync: boolean, result?: R): Promise<R> {
     if (this.state.seq !== this.seqWritten) {
       ops.push({ type: 'put', key: K.SEQ_KEY, value: String(this.state.seq) });
       this.seqWritten = this.state.seq;
     }
-    if (ops.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+    if (ops.length === 0) return Promise.resolve(result as R);
+    return new Promise<R>((resolve, reject) => {
       const group = (this.pendingGroup ??= { ops: [], sync: false, waiters: [] });
       for (const op of ops) group.ops.push(op);
       group.sync ||= sync;
-      group.waiters.push({ resolve, reject });
+      group.waiters.push({ resolve: () => resolve(result as R), reject });
       if (!this.flushing) this.flushing = this.flushGroups();
     });
   }
