@@ -40,6 +40,7 @@ import path from 'node:path';
 import { loadManifest, type LogLevelName, type Manifest } from './manifest';
 
 export { loadManifest, parseManifest, ManifestError, type Manifest } from './manifest';
+export { loadPlugins, listPlugins, type LoadedPlugins, type ListedPlugin } from './plugins';
 
 /** What Stash puts in `server_connection`; Go field names, as Stash sends them. */
 export interface StashConnection {
