@@ -148,9 +148,10 @@ async function ingestBatch(
     if (!isWholeJsonObject(bytes)) {
       const age = await ageMs(path.join(paths.inboxNew, name), grace.now());
       if (age === undefined) continue; // gone meanwhile
-      if (age < grace.ms) {
+      // Math.abs: a file stamped in the future (the clock was set back) must not stay "young" for ever.
+      if (Math.abs(age) < grace.ms) {
         result.incomplete++;
-        if (age < RECENT_MS) result.incompleteRecent = true;
+        if (Math.abs(age) < RECENT_MS) result.incompleteRecent = true;
         continue;
       }
       await moveToBad(

@@ -155,6 +155,15 @@ describe('ingestInbox', () => {
       expect(readFileSync(path.join(paths.inboxBad, name), 'utf8')).toBe('{"sceneId":"cut sh');
     });
 
+    it('does not stay young for ever when stamped in the future (the clock was set back)', async () => {
+      const { paths, store } = await setup();
+      const name = partial(paths, `${Date.now()}-4242-0.event`, '{"sceneId":');
+      const future = (Date.now() + 10 * 60_000) / 1000;
+      utimesSync(path.join(paths.inboxNew, name), future, future);
+      const result = await ingestInbox(store, paths, handlers({ interpreted: [], commands: [] }));
+      expect(result).toMatchObject({ bad: 1, incomplete: 0 });
+    });
+
     it('counts as not recent once its last write is more than 2 s old', async () => {
       const { paths, store } = await setup();
       const name = partial(paths, `${Date.now()}-4242-0.event`, '{');
