@@ -206,10 +206,9 @@ async function main(): Promise<void> {
           (canSyncFiles ? `, an fsync of file and folder (sync FILE DIR) ${signed(extra('cat > file; sync file dir'))}` : ''),
       );
     }
-    console.log(
-      'note: this harness is Node, whose spawn costs more than Stash\'s (Go): a real Stash measured `exit 0` at 0.57 ms and the',
-    );
-    console.log('1-fork spool at 1.15 ms per scene. The common floor flatters every ratio above; compare the differences in ms.');
+    console.log('note: this harness is Node, whose spawn costs more than Stash\'s (Go): a real Stash measured `exit 0` at 0.57 ms and the');
+    console.log('1-fork spool at 1.15 ms per scene, so the common floor here flatters the ratios. On a loaded machine every figure grows,');
+    console.log('differences included: compare rows of the same run, and read "parse the whole launcher" against the floor (sh -n).');
 
     const sh = shells[0]!;
     const bulkStarted = process.hrtime.bigint();

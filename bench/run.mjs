@@ -51,7 +51,7 @@ for (const [file, title] of scripts) {
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  sections.push(`## ${title}`, '', `\`node --import tsx bench/${file}\` (${secs} s)`, '', '```', (r.stdout ?? '').trim(), '```', '');
+  sections.push(`## ${title}`, '', `\`node --import tsx bench/${file}\` (${secs} s, ${new Date().toISOString().slice(0, 10)})`, '', '```', (r.stdout ?? '').trim(), '```', '');
   if (r.status !== 0) {
     failed += 1;
     sections.push(`**${file} exited with ${r.status}**: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`, '');
