@@ -18,6 +18,8 @@ import { handleCommand, type CommandContext } from './commands';
 const POLL_MS = 1_000;
 /** How soon to look again at an event file that a hook is still writing (src/inbox/ingest.ts). */
 const INCOMPLETE_POLL_MS = 25;
+/** Plex's library list is checked this often for libraries created or changed since (one small request). */
+const SECTIONS_CHECK_MS = 5 * 60_000;
 
 export interface EngineHost {
   elected(): void;
@@ -65,6 +67,13 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   const config = new Config(init, log);
   const status = new StatusWriter(paths.statusFile);
   const dispatcher = new Dispatcher(store, config, log);
+  // Mid-round progress reaches status.json about once a second (the writer keeps to that rate itself).
+  let lastProgressAt = 0;
+  dispatcher.onProgress = () => {
+    if (Date.now() - lastProgressAt < 500) return;
+    lastProgressAt = Date.now();
+    status.update(snapshot(store, config, dispatcher, paths));
+  };
   await dispatcher.restore();
   await startupReport(store, config, log);
 
@@ -78,6 +87,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
     }
   };
   let lastActivity = Date.now();
+  let sectionsCheckedAt = Date.now();
   try {
     while (!stopping) {
       // A large backlog is taken in slices so that dispatch is never starved by ingestion.
@@ -92,15 +102,28 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       );
       if (ingested.bad > 0) log.warn(`${ingested.bad} inbox file(s) were invalid and moved to ${paths.inboxBad}`);
       if (ingested.ingested + ingested.commands > 0) lastActivity = Date.now();
+      if (ingested.ingested > 0) dispatcher.noteEvents();
 
       await config.refresh();
       await restart.afterIngest(ingested, { stash: stashIfKnown });
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
 
+      if (config.ready() && Date.now() - sectionsCheckedAt >= SECTIONS_CHECK_MS && dispatcher.describe().breaker.state === 'closed') {
+        sectionsCheckedAt = Date.now();
+        await checkPlexLibraries(store, config, log);
+      }
+
       status.update(snapshot(store, config, dispatcher, paths));
 
       if (worked) continue;
+      // Stash gone for longer than the idle time (quit on a desktop, or a wrong address): work that waits on it
+      // stays queued, and the next hook or task starts a worker. A foreground worker's idle time is endless.
+      const stashDownSince = config.stashUnreachableSince();
+      if (stashDownSince !== undefined && Date.now() - stashDownSince >= config.idleMs()) {
+        log.warn(`Stash has not answered since ${new Date(stashDownSince).toISOString()}; the worker exits and the queued work waits (the next scene edit or task starts a worker)`);
+        return await closeAndLeave('idle');
+      }
       const counts = store.counts();
       const busy = counts.ready + counts.delayed + counts.active > 0;
       if (!busy && Date.now() - lastActivity >= config.idleMs()) {
@@ -148,6 +171,19 @@ async function startupReport(store: QueueStore, config: Config, log: Logger): Pr
   if (purged > 0) log.info(`purged ${purged} dead-lettered job(s) past retention`);
   const byClass = store.dlqCountByClass();
   if (Object.keys(byClass).length > 0) log.warn(dlqSummaryLine(byClass, store.dlqList({ limit: 5 })));
+}
+
+/** A new (or re-foldered) Plex library: index it, and let scenes waiting for Plex to have their file try again now. */
+async function checkPlexLibraries(store: QueueStore, config: Config, log: Logger): Promise<void> {
+  try {
+    const c = await config.plex().checkSections();
+    if (c.changed === 0) return;
+    const promoted = c.items > 0 ? await store.promoteAll() : 0;
+    log.info(`Plex's libraries changed (${c.changed}); indexed ${c.items} item(s)${promoted ? `, ${promoted} waiting job(s) try again now` : ''}`);
+  } catch (err) {
+    // Plex down or refusing: the jobs' own errors open the breaker or pause the queue; this waits for the next check.
+    log.debug(`could not check Plex's libraries: ${(err as Error).message}`);
+  }
 }
 
 function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths) {
