@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scripts = [
-  ['hook.ts', 'Hook path: the sh launcher against bare Node start-up'],
+  ['hook.ts', 'Hook path: the sh launcher against the one-fork spool and bare Node start-up'],
   ['queue.ts', 'Queue: inbox writes, ingestion, dispatch, first-ready lookup'],
   ['plex.ts', 'Plex client: path index, lookups, edit throughput'],
   ['sync.ts', 'End to end: sync throughput, Sync All, worker memory'],
@@ -51,12 +51,21 @@ for (const [file, title] of scripts) {
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  sections.push(`## ${title}`, '', `\`node --import tsx bench/${file}\` (${secs} s)`, '', '```', (r.stdout ?? '').trim(), '```', '');
+  sections.push(`## ${title}`, '', `\`node --import tsx bench/${file}\` (${secs} s, ${new Date().toISOString().slice(0, 10)})`, '', '```', (r.stdout ?? '').trim(), '```', '');
   if (r.status !== 0) {
     failed += 1;
     sections.push(`**${file} exited with ${r.status}**: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`, '');
   }
 }
-fs.writeFileSync(path.join(root, 'BENCHMARKS.md'), sections.join('\n'));
+const out = path.join(root, 'BENCHMARKS.md');
+if (only.length && fs.existsSync(out)) {
+  // Some scripts only (`npm run bench -- hook`): replace their sections and keep the others' figures.
+  const fresh = new Map(sections.join('\n').split(/\n(?=## )/).slice(1).map((part) => [part.split('\n', 1)[0], part]));
+  const old = fs.readFileSync(out, 'utf8').split(/\n(?=## )/);
+  const merged = old.map((part, i) => (i > 0 && fresh.has(part.split('\n', 1)[0]) ? fresh.get(part.split('\n', 1)[0]).trimEnd() + '\n' : part));
+  fs.writeFileSync(out, merged.join('\n'));
+} else {
+  fs.writeFileSync(out, sections.join('\n'));
+}
 console.log(`\nwrote BENCHMARKS.md${failed ? ` (${failed} script(s) failed)` : ''}`);
 process.exit(failed ? 1 : 0);

@@ -14,9 +14,12 @@ export interface DataPaths {
   /** LevelDB store; opening it is the worker election. */
   store: string;
   inbox: string;
-  /** Files being written; renamed into `new/` when complete. */
+  /** Files Node is writing (renamed into `new/` when complete), and operations' stdin while the launcher looks at it. */
   inboxTmp: string;
-  /** Complete event and command files, waiting for the worker. */
+  /**
+   * Event and command files waiting for the worker. The sh launcher's hook writes straight in here: an event
+   * that is not yet a whole JSON object is still being written (src/inbox/ingest.ts).
+   */
   inboxNew: string;
   /** Files the worker could not read or validate, each with a `.reason` file beside it. */
   inboxBad: string;

@@ -4,6 +4,7 @@ import type { DataPaths } from '../paths';
 import { CommandFileSchema, type CommandFile } from '../protocol';
 import type { QueueStore } from '../queue/store';
 import type { EnqueueRequest, SceneEvent } from '../queue/types';
+import { newestEventAt } from './boot';
 import { parseInboxFileName } from './names';
 
 export type { CommandFile };
@@ -25,6 +26,12 @@ export interface IngestOptions {
   maxFiles?: number;
   /** tmp/ files older than this are litter from killed writers. Defaults to 1 h. */
   litterAgeMs?: number;
+  /**
+   * An event file in new/ that does not yet parse as a whole JSON object is still being written (the sh
+   * launcher writes straight into new/); it is left alone this long after its last change, then moved to
+   * bad/. Defaults to 60 s: a hook writes its few KB in milliseconds.
+   */
+  incompleteGraceMs?: number;
   now?: () => number;
 }
 
@@ -36,9 +43,17 @@ export interface IngestResult {
   badFiles: { name: string; reason: string }[];
   /** Litter files removed from tmp/ (and stray files from new/). */
   litter: number;
+  /** Event files left in new/ because they do not parse yet (being written); see `incompleteGraceMs`. */
+  incomplete: number;
+  /** True when one of those changed in the last 2 s: its writer is likely finishing, so look again soon. */
+  incompleteRecent: boolean;
+  /** Epoch ms of the newest event file taken in (from its name); undefined when none was. */
+  newestEventAt?: number;
 }
 
 const HOUR = 3_600_000;
+const INCOMPLETE_GRACE_MS = 60_000;
+const RECENT_MS = 2_000;
 
 /**
  * Drains inbox/new into the store, oldest name first. Each batch of event files is committed in ONE
@@ -56,7 +71,8 @@ export async function ingestInbox(
   const batchSize = Math.max(1, opts.batchSize ?? 64);
   const now = opts.now ?? Date.now;
   const litterAge = opts.litterAgeMs ?? HOUR;
-  const result: IngestResult = { ingested: 0, bad: 0, commands: 0, badFiles: [], litter: 0 };
+  const result: IngestResult = { ingested: 0, bad: 0, commands: 0, badFiles: [], litter: 0, incomplete: 0, incompleteRecent: false };
+  const grace = { ms: opts.incompleteGraceMs ?? INCOMPLETE_GRACE_MS, now };
 
   const entries = await readdirOrEmpty(paths.inboxNew);
   const names: string[] = [];
@@ -68,7 +84,7 @@ export async function ingestInbox(
   if (opts.maxFiles !== undefined && names.length > opts.maxFiles) names.length = Math.max(0, opts.maxFiles);
 
   for (let i = 0; i < names.length; i += batchSize) {
-    await ingestBatch(store, paths, handlers, names.slice(i, i + batchSize), result);
+    await ingestBatch(store, paths, handlers, names.slice(i, i + batchSize), result, grace);
   }
 
   for (const name of await readdirOrEmpty(paths.inboxTmp)) {
@@ -84,6 +100,7 @@ async function ingestBatch(
   handlers: IngestHandlers,
   names: string[],
   result: IngestResult,
+  grace: { ms: number; now: () => number },
 ): Promise<void> {
   const seen = await store.seen.has(names);
   const events: SceneEvent[] = [];
@@ -117,6 +134,26 @@ async function ingestBatch(
       commands.push({ name, cmd: parsed.data });
       continue;
     }
+    // The sh launcher writes straight into new/ (no rename): a file that is not yet a whole JSON object is
+    // still being written, or was cut short (a hook killed mid-write, a crash before the data reached the
+    // disk). A truncated JSON object never parses, so nothing half-written is ever taken in as valid.
+    if (!isWholeJsonObject(bytes)) {
+      const age = await ageMs(path.join(paths.inboxNew, name), grace.now());
+      if (age === undefined) continue; // gone meanwhile
+      // Math.abs: a file stamped in the future (the clock was set back) must not stay "young" for ever.
+      if (Math.abs(age) < grace.ms) {
+        result.incomplete++;
+        if (Math.abs(age) < RECENT_MS) result.incompleteRecent = true;
+        continue;
+      }
+      await moveToBad(
+        paths,
+        name,
+        `incomplete: ${bytes.length} byte(s) that are not a whole JSON object ${Math.round(age / 1000)} s after the last write (a hook killed while writing, or the machine stopped before the file reached the disk)`,
+        result,
+      );
+      continue;
+    }
     let interpretation: Interpretation;
     try {
       interpretation = handlers.interpret(name, bytes);
@@ -134,6 +171,8 @@ async function ingestBatch(
 
   if (ingested.length > 0) await store.applyEvents(events, ingested);
   result.ingested += ingested.length;
+  const newest = newestEventAt(ingested);
+  if (newest !== undefined && (result.newestEventAt === undefined || newest > result.newestEventAt)) result.newestEventAt = newest;
   await Promise.all([...ingested, ...already].map((name) => unlinkQuietly(path.join(paths.inboxNew, name))));
 
   for (const { name, cmd } of commands) {
@@ -191,6 +230,20 @@ async function unlinkQuietly(file: string): Promise<void> {
     await fsp.unlink(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function isWholeJsonObject(bytes: Buffer): boolean {
+  const value = safeJson(bytes);
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Time since the file last changed; undefined when it is gone. */
+async function ageMs(file: string, now: number): Promise<number | undefined> {
+  try {
+    return now - (await fsp.stat(file)).mtimeMs;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,13 +1,63 @@
 #!/bin/sh
-# PlexCourier launcher. Stash runs `sh {pluginDir}/plexcourier.sh hook|task` with one JSON object on stdin
-# (reference/stash-plugin-protocol.md §1.3, §2). Stash makes the user's Save wait for every hook process
-# (§4.3) and a bulk edit runs one per scene, so a hook never starts Node in the foreground: it spools stdin
-# into the inbox, makes sure a worker is alive, prints one JSON object and exits. Everything else is Node's.
+# PlexCourier launcher. Stash runs `sh {pluginDir}/plexcourier.sh hook|task`, or with no word at all for an
+# operation, with one JSON object on stdin (reference/stash-plugin-protocol.md §1.3, §2). Stash makes the
+# user's Save wait for every hook process (§4.3) and a bulk edit runs one per scene, so a hook never starts
+# Node in the foreground: it spools stdin into the inbox, makes sure a worker is alive, prints one JSON
+# object and exits. Everything else is Node's.
 # POSIX sh only (busybox ash in Stash's Alpine image, dash, macOS sh), and builtins wherever possible:
-# every fork costs about a millisecond.
+# a fork costs about as much as everything else a hook does (bench/hook.ts, BENCHMARKS.md).
 
 set -C  # noclobber: `>` creates exclusively, so two hooks never write the same spool file
 set -f  # no globbing when fields are split below
+
+# The hook fast path, first and on its own: sh parses a script one top-level command at a time, so a hook
+# that ends here never parses the rest of this file. It takes the common case only: a plain absolute data
+# directory whose inbox exists, the clock cached (read_clock below), a live worker on Linux. It creates the
+# spool file in inbox/new (exclusively: noclobber), checks the worker, answers, and then becomes `cat`
+# (exec: no fork) to fill the file from stdin. The worker takes a file in only once it parses as a whole JSON
+# object, which a half-written one never does (src/inbox/ingest.ts). The file exists before the pid file is
+# read, as the exit rule needs (deliver below). If cat fails (disk full) Stash logs its error line and the
+# exit status, and the worker moves the cut-short file to inbox/bad. Anything else, or any doubt, falls
+# through to the full path below with stdin untouched. Keep in step with the functions below.
+created=
+if [ "${1-}" = hook ]; then
+  umask 077
+  case $0 in */*) f_dir=${0%/*} ;; *) f_dir=. ;; esac
+  case $f_dir in /*) ;; *) f_dir=$PWD/$f_dir ;; esac
+  f_data=${PLEXCOURIER_DATA_DIR:-$f_dir/data}
+  case $f_data in /*[!' 	']) ;; *) f_data= ;; esac
+  if [ -n "$f_data" ] && read -r f_up _ 2>/dev/null </proc/uptime &&
+    read -r f_id f_boot f_at 2>/dev/null <"$f_data/inbox/launcher-clock" &&
+    read -r f_bid 2>/dev/null </proc/sys/kernel/random/boot_id && [ "$f_id" = "$f_bid" ]; then
+    case $f_boot in '' | *[!0-9]*) f_at= ;; esac
+    case $f_up$f_at in *[!0-9.]*) f_at= ;; esac
+    f_cs=$((${f_up%.*} * 100 + 1${f_up#*.} - 100))
+    if [ -n "$f_at" ] && [ "$f_cs" -ge "$f_at" ] && [ $((f_cs - f_at)) -lt 360000 ]; then
+      f_name=$((f_boot + f_cs * 10))-$$-0.event
+      f_file=$f_data/inbox/new/$f_name
+      if true 2>/dev/null >"$f_file"; then
+        created=$f_name
+        # worker_alive below, Linux only: `<pid> <starttime>` must name a live process (not a zombie) that
+        # started at that time.
+        f_pid= f_start= f_stat=
+        read -r f_pid f_start 2>/dev/null <"$f_data/worker.pid"
+        case $f_pid in '' | *[!0-9]*) ;; *)
+          read -r f_stat 2>/dev/null <"${PLEXCOURIER_PROC:-/proc}/$f_pid/stat"
+          set -- ${f_stat##*') '}
+          if [ $# -ge 20 ] && [ "$1" != Z ] && [ "$1" != X ] && [ "$1" != x ]; then
+            shift 19
+            if [ "$1" = "$f_start" ]; then
+              printf '{"output":"queued %s"}\n' "$f_name"
+              exec cat >>"$f_file"
+            fi
+          fi
+          ;;
+        esac
+      fi
+    fi
+  fi
+  set -- hook  # the liveness check above used the positional parameters
+fi
 
 # The plugin dir is this script's own dir. Stash's cwd is ours (§1.3 point 6), so a relative one stays valid.
 case $0 in */*) plugin_dir=${0%/*} ;; *) plugin_dir=. ;; esac
@@ -141,10 +191,15 @@ read_clock() {
   now=$((now_ms / 1000))
 }
 
-hook() {
+# Creates $1/<name> exclusively and copies stdin into it; sets name and spool_dir. Hands the run to Node
+# (with the rest of the arguments), stdin intact, when the file cannot be created; says so and exits when
+# stdin cannot be copied (disk full).
+spool_stdin() {
+  spool_dir=$1
+  shift
   umask 077
   if [ ! -d "$inbox_tmp" ] || [ ! -d "$inbox_new" ]; then
-    mkdir -p "$inbox_tmp" "$inbox_new" 2>/dev/null || exec_node hook
+    mkdir -p "$inbox_tmp" "$inbox_new" 2>/dev/null || exec_node "$@"
   fi
 
   # Name: <ms13>-<pid>-<n>.event, as src/inbox/write.ts names them; the pid and counter keep names unique.
@@ -154,17 +209,26 @@ hook() {
     name=$now_ms-$$-$n.event
     # `true >file` under noclobber creates it exclusively without touching stdin, so on failure Node can
     # still take over with stdin intact.
-    true 2>/dev/null >"$inbox_tmp/$name" && break
-    [ -e "$inbox_tmp/$name" ] && [ "$n" -lt 100 ] || exec_node hook
+    true 2>/dev/null >"$spool_dir/$name" && break
+    [ -e "$spool_dir/$name" ] && [ "$n" -lt 100 ] || exec_node "$@"
     n=$((n + 1))
   done
-  if ! cat >>"$inbox_tmp/$name" || ! mv -f "$inbox_tmp/$name" "$inbox_new/$name"; then
-    rm -f "$inbox_tmp/$name"
-    log_error "could not write the event to $inbox_tmp (disk full?); it is lost. Run the Sync Recent task once the disk has room."
-    printf '%s\n' '{"error":"PlexCourier: could not spool the event"}'
-    exit 0
+  if ! cat >>"$spool_dir/$name"; then
+    rm -f "$spool_dir/$name"
+    spool_failed
   fi
+}
 
+spool_failed() {
+  log_error "could not write the event to $spool_dir (disk full?); it is lost. Run the Sync Recent task once the disk has room."
+  printf '%s\n' '{"error":"PlexCourier: could not spool the event"}'
+  exit 0
+}
+
+# With the event in inbox/new: makes sure a worker runs, prints the hook's one JSON object. A hook writes
+# its file before it looks at the pid file, and a worker removes its pid file before its last look at the
+# inbox (src/queue/election.ts), so no event is left without a worker.
+deliver() {
   if ! worker_alive && claim_start; then
     find_node
     if [ -z "$node_bin" ]; then
@@ -181,8 +245,47 @@ hook() {
   printf '{"output":"queued %s"}\n' "$name"
 }
 
+hook() {
+  if [ -n "$created" ]; then
+    # The fast path created the file and found no live worker: fill it, then start one.
+    name=$created
+    spool_dir=$inbox_new
+    read_clock # claim_start needs the time
+    if ! cat >>"$inbox_new/$name"; then
+      rm -f "$inbox_new/$name"
+      spool_failed
+    fi
+  else
+    spool_stdin "$inbox_new" hook
+  fi
+  deliver
+}
+
+# No mode word: `runPluginOperation` runs exec alone, with no execArgs and no defaultArgs, and the caller's
+# args arrive on stdin only (§1.3 point 1, reference/stash-ui-plugins.md). Stdin tells the cases apart: a
+# hook context takes the hook path (still without Node); anything else is an operation, which Node answers
+# from the same bytes. By hand from a terminal, Node prints its usage.
+unnamed() {
+  [ -t 0 ] && exec_node
+  spool_stdin "$inbox_tmp"
+  # Go's json.Marshal writes keys as "key": with no space; inside a JSON string the quotes would be escaped.
+  if grep -q '"hookContext":' "$inbox_tmp/$name" 2>/dev/null; then
+    if ! mv -f "$inbox_tmp/$name" "$inbox_new/$name"; then
+      rm -f "$inbox_tmp/$name"
+      spool_failed
+    fi
+    deliver
+    return
+  fi
+  # Node reads the operation from the spooled copy; the file goes before Node starts, the open fd stays.
+  exec <"$inbox_tmp/$name"
+  rm -f "$inbox_tmp/$name"
+  exec_node
+}
+
 case ${1:-} in
   hook) hook ;;
+  '') unnamed ;;
   *) exec_node "$@" ;;
 esac
 exit 0

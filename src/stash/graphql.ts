@@ -34,12 +34,18 @@ export const SCENE_IDS_PAGE_QUERY = `query PlexCourierSceneIdsPage($filter: Find
   findScenes(filter: $filter, scene_filter: $scene_filter) { count scenes { id updated_at } }
 }`;
 
+/** Every plugin Stash loaded, enabled or not, with its hooks: the Health Check looks for other Plex writers. */
+export const PLUGINS_QUERY = `query PlexCourierPlugins {
+  plugins { id name enabled hooks { name hooks } }
+}`;
+
 export const STASH_QUERIES = {
   SETTINGS_QUERY,
   FIND_SCENE_QUERY,
   FIND_SCENES_BY_IDS_QUERY,
   FIND_SCENES_PAGE_QUERY,
   SCENE_IDS_PAGE_QUERY,
+  PLUGINS_QUERY,
 } as const;
 
 export type StashErrorKind = 'unreachable' | 'unauthorized' | 'graphql' | 'invalid_response';
@@ -100,6 +106,15 @@ const graphqlEnvelope = z.object({
 });
 
 const sceneListSchema = z.object({ findScenes: z.object({ count: z.number().int(), scenes: z.array(stashSceneSchema) }) });
+const stashPluginSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  enabled: z.boolean(),
+  hooks: z.array(z.object({ name: z.string(), hooks: z.array(z.string()).nullish() })).nullish(),
+});
+export type StashPlugin = z.output<typeof stashPluginSchema>;
+const pluginListSchema = z.object({ plugins: z.array(stashPluginSchema).nullish() });
+
 const idListSchema = z.object({
   findScenes: z.object({ count: z.number().int(), scenes: z.array(z.object({ id: z.string(), updated_at: z.string() })) }),
 });
@@ -246,6 +261,12 @@ export class StashClient {
     const parsed = this.parse(z.object({ configuration: z.object({ plugins: z.record(z.string(), z.unknown()).nullish() }) }), data, 'the plugin settings');
     const mine = parsed.configuration.plugins?.[PLUGIN_ID];
     return mine && typeof mine === 'object' && !Array.isArray(mine) ? (mine as Record<string, unknown>) : {};
+  }
+
+  /** The plugins Stash loaded (`plugins` is null in a Stash that lists none). */
+  async fetchPlugins(): Promise<StashPlugin[]> {
+    const data = await this.request(PLUGINS_QUERY);
+    return this.parse(pluginListSchema, data, 'the plugin list').plugins ?? [];
   }
 
   /** One scene, or null when Stash has no scene with that id (deleted since the event). */

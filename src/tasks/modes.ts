@@ -4,6 +4,7 @@ import { dataPaths } from '../paths';
 import { PlexService } from '../plex/service';
 import { plexServiceOptions } from '../worker/config';
 import { followQueue, progressReporter, sendCommand, SettledCounter, settledTotal, type FollowOutcome, type SettledScenes, type TaskEnv } from './link';
+import { describePlexWriters, otherPlexWriters } from './plex-writers';
 import { readStatusSnapshot, readWorkerStatus } from './status';
 import { PRIORITY } from '../queue/types';
 
@@ -175,7 +176,24 @@ const reconcile: TaskMode = async (env) => {
   };
 };
 
+/** Other enabled plugins that write to Plex on scene saves, said in words; Stash's answer is not required. */
+async function checkPlexWriters(env: TaskEnv): Promise<string[]> {
+  let plugins;
+  try {
+    plugins = await stashClient(env).fetchPlugins();
+  } catch (err) {
+    env.log.info(`Stash plugins: could not list them (${(err as Error).message})`);
+    return [];
+  }
+  const writers = otherPlexWriters(plugins);
+  const line = describePlexWriters(writers);
+  if (line) env.log.warn(line);
+  else env.log.info('Stash plugins: no other enabled plugin writes to Plex on scene updates');
+  return writers.map((p) => p.id);
+}
+
 const health: TaskMode = async (env) => {
+  const otherWriters = await checkPlexWriters(env);
   const { settings, warnings } = await settingsFor(env);
   for (const w of warnings) env.log.warn(w);
   const paths = dataPaths(env.dataDir);
@@ -184,7 +202,7 @@ const health: TaskMode = async (env) => {
   const h = await plex.health();
   if (h.problem) {
     env.log.error(`Plex: ${h.problem.message}`);
-    return { summary: `Health: ${h.problem.message}`, data: { plex: false, reachable: h.reachable, tokenValid: h.tokenValid }, error: h.problem.message };
+    return { summary: `Health: ${h.problem.message}`, data: { plex: false, reachable: h.reachable, tokenValid: h.tokenValid, otherWriters }, error: h.problem.message };
   }
   const plexLine = `${h.serverName ?? 'Plex'} ${h.version ?? ''} (${h.platform ?? 'unknown platform'}) reachable, token valid; libraries: ${h.libraries.map((l) => `${l.title} (${l.type})`).join(', ') || 'none'}`;
   env.log.info(`Plex: ${plexLine}`);
@@ -209,8 +227,8 @@ const health: TaskMode = async (env) => {
   }
   for (const l of (await readStatusSnapshot(env.dataDir)).lines) env.log.info(l);
   return {
-    summary: `Health: Plex OK; ${line}`,
-    data: { plex: true, sampled: withFiles.length, found, notFound: notFound.length, examples },
+    summary: `Health: Plex OK; ${line}${otherWriters.length ? `; another plugin also writes to Plex: ${otherWriters.join(', ')}` : ''}`,
+    data: { plex: true, sampled: withFiles.length, found, notFound: notFound.length, examples, otherWriters },
   };
 };
 

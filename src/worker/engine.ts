@@ -3,6 +3,8 @@ import { dataPaths, type DataPaths } from '../paths';
 import { closeAndRecheck, QueueStore, StoreLockedError } from '../queue';
 import { ingestInbox } from '../inbox/ingest';
 import { pendingInboxFiles } from '../inbox/names';
+import { currentBootId } from '../inbox/boot';
+import { RestartCheck } from '../inbox/restart-check';
 import { StatusWriter, statusSnapshot } from '../status';
 import { fileLogger, type Logger } from './filelog';
 import { removePidFile } from './pidfile';
@@ -16,6 +18,8 @@ import { applyDlqRetention } from './retention';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
+/** How soon to look again at an event file that a hook is still writing (src/inbox/ingest.ts). */
+const INCOMPLETE_POLL_MS = 25;
 /** Plex's library list is checked this often for libraries created or changed since (one small request). */
 const SECTIONS_CHECK_MS = 5 * 60_000;
 
@@ -76,6 +80,14 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   startupReport(store, log);
 
   const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake };
+  const restart = await RestartCheck.start(store, paths, log, currentBootId());
+  const stashIfKnown = () => {
+    try {
+      return config.stash();
+    } catch {
+      return undefined; // no hook or task has said where Stash is yet
+    }
+  };
   let lastActivity = Date.now();
   let sectionsCheckedAt = Date.now();
   try {
@@ -96,6 +108,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
 
       await config.refresh();
       await applyDlqRetention(store, config, log);
+      await restart.afterIngest(ingested, { stash: stashIfKnown });
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
 
@@ -123,7 +136,9 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       await new Promise<void>((resolve) => {
         wakeResolve = resolve;
         const due = dispatcher.nextWakeAt();
-        const wait = Math.max(10, Math.min(POLL_MS, due === undefined ? POLL_MS : due - Date.now()));
+        // A hook still writing its file: its last write may have woken us while we were reading it.
+        const poll = ingested.incompleteRecent ? INCOMPLETE_POLL_MS : POLL_MS;
+        const wait = Math.max(10, Math.min(poll, due === undefined ? poll : due - Date.now()));
         setTimeout(resolve, wait).unref?.();
       });
       wakeResolve = undefined;
@@ -135,6 +150,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
 
   async function closeAndLeave(reason: 'idle' | 'stopped'): Promise<EngineExit> {
     await dispatcher.shutdown();
+    await restart.flush();
     status.update({ ...snapshot(store, config, dispatcher, paths), exiting: true });
     await status.flush();
     if (reason === 'stopped') {

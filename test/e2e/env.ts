@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakePlex, type FakeItem, type FakePlex, type FakePlexOptions } from '../fake-plex/server';
 import { startFakeStash, type FakeSceneInput, type FakeStash } from '../fake-stash/server';
-import { loadManifest, runBulkHooks, runHook, runTask, startTask, type HookCall, type HostRunResult } from '../stash-host/host';
+import { listPlugins, loadManifest, loadPlugins, runBulkHooks, runHook, runOperation, runTask, startTask, type HookCall, type HostRunResult, type LoadedPlugins } from '../stash-host/host';
 
 export const STASH_ROOT = '/data/videos';
 export const PLEX_ROOT = '/media/videos';
@@ -35,6 +35,10 @@ export interface EnvOptions {
   idleMs?: number;
   /** The host's safety net for one hook or task run (Stash has none). Default 2 min; benchmarks raise it. */
   killAfterMs?: number;
+  /** Other plugins installed beside ours: a manifest's text at a path under the plugins folder, e.g. `community/PlexSync/PlexSync.yml`. */
+  neighbours?: { file: string; yml: string }[];
+  /** Plugin ids Settings > Plugins has disabled. */
+  disabledPlugins?: string[];
 }
 
 export interface Env {
@@ -44,6 +48,8 @@ export interface Env {
   yml: string;
   dataDir: string;
   processEnv: NodeJS.ProcessEnv;
+  /** What Stash loaded from the plugins folder (ours and the neighbours), with its load log. */
+  plugins: LoadedPlugins;
   scene(id: string): FakeSceneInput;
   plexItem(sceneId: string): FakeItem;
   /** Changes a scene in Stash and runs the hook Stash would run for a sceneUpdate of those fields. */
@@ -53,6 +59,8 @@ export interface Env {
   /** Runs the task whose defaultArgs.mode is `mode` (the first such task of the manifest). */
   task(mode: string, args?: Record<string, unknown>): Promise<HostRunResult>;
   startTask(mode: string, args?: Record<string, unknown>): ReturnType<typeof startTask>;
+  /** runPluginOperation(plugin_id: "plexcourier", args): exec alone, args on stdin only. */
+  operation(args: Record<string, unknown>): Promise<HostRunResult>;
   status(): Record<string, any>;
   workerPid(): number | undefined;
   waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
@@ -84,6 +92,12 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   fs.cpSync(path.join(repo, 'dist'), pluginDir, { recursive: true });
   const yml = path.join(pluginDir, 'plexcourier.yml');
   const dataDir = path.join(pluginDir, 'data');
+  for (const n of opts.neighbours ?? []) {
+    const file = path.join(tmp, 'plugins', n.file);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, n.yml);
+  }
+  const plugins = loadPlugins(path.join(tmp, 'plugins'));
 
   const scenes = typeof opts.scenes === 'number' || opts.scenes === undefined
     ? Array.from({ length: opts.scenes ?? 0 }, (_, i) => makeScene(String(i + 1)))
@@ -99,6 +113,7 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   const stash = await startFakeStash({
     scenes,
     settings: { plex_url: plex.url, plex_token: plex.token, path_map: `${STASH_ROOT}=>${PLEX_ROOT}`, ...opts.settings },
+    plugins: listPlugins(plugins.plugins, opts.disabledPlugins),
   });
   const processEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -121,6 +136,7 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
     yml,
     dataDir,
     processEnv,
+    plugins,
     scene: (id) => {
       const s = stash.getScene(id);
       if (!s) throw new Error(`no scene ${id}`);
@@ -142,6 +158,7 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
     bulkHook: (call) => runBulkHooks(yml, call, stash.connection, hostOpts),
     task: (mode, args = {}) => runTask(yml, taskName(mode), args, stash.connection, hostOpts),
     startTask: (mode, args = {}) => startTask(yml, taskName(mode), args, stash.connection, hostOpts),
+    operation: (args) => runOperation(yml, args, stash.connection, hostOpts),
     status: () => {
       try {
         return JSON.parse(fs.readFileSync(path.join(dataDir, 'status.json'), 'utf8'));

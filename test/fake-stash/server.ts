@@ -13,7 +13,7 @@
  *   error (as Stash would) AND is recorded in `violations`, which a test asserts is empty.
  * - Valid queries are executed by graphql-js over the in-memory state: `configuration { plugins }`,
  *   `findScene`, `findScenes` (ids, scene_ids, filter page/per_page/sort/direction, scene_filter
- *   updated_at/created_at/id), `jobQueue`. Anything else resolves to null (and errors where non-null).
+ *   updated_at/created_at/id), `jobQueue`, `plugins` (what the test installed). Anything else resolves to null (and errors where non-null).
  * - `GET /scene/<id>/screenshot` serves the scene's image (a small PNG unique per scene by default).
  * - Auth (on unless `auth: false`): `Cookie: session=<v>` or `ApiKey: <key>` header; otherwise 401 with
  *   `WWW-Authenticate: FormBased`. Sessions expire after `sessionMaxAgeMs` (default 1 h) or on
@@ -112,6 +112,19 @@ export interface FakeStashOptions {
   settings?: Record<string, unknown>;
   /** Answer every /graphql request with this HTTP status instead (outage simulation). */
   failWithStatus?: number;
+  /** What `plugins { … }` lists: the plugins a test installed (test/stash-host/plugins.ts listPlugins). Default none. */
+  plugins?: FakePlugin[];
+}
+
+/** A loaded plugin as the `plugins` query answers it (types/plugin.graphql). */
+export interface FakePlugin {
+  id: string;
+  name: string;
+  description?: string | null;
+  version?: string | null;
+  enabled: boolean;
+  hooks?: { name: string; description?: string | null; hooks: string[] }[];
+  tasks?: { name: string; description?: string | null }[];
 }
 
 export interface RequestLogEntry {
@@ -141,6 +154,8 @@ export interface FakeStash {
   sceneCount(): number;
   setSettings(settings: Record<string, unknown> | undefined): void;
   setJobs(jobs: { id: string; status: string; description: string; progress?: number | null }[]): void;
+  /** Replaces what `plugins { … }` lists. */
+  setPlugins(plugins: FakePlugin[]): void;
   /** Issues another valid session cookie value. */
   newSession(): string;
   /** Invalidates the given session values, or every session issued so far. */
@@ -270,6 +285,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
   let settings = opts.settings;
   let jobs: { id: string; status: string; description: string; progress?: number | null }[] = [];
   let failStatus = opts.failWithStatus;
+  let plugins = opts.plugins ?? [];
   const sessions = new Map<string, number>(); // value → issued at (ms)
   const requestLog: RequestLogEntry[] = [];
   const violations: Violation[] = [];
@@ -356,6 +372,19 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       },
     }),
     jobQueue: () => jobs,
+    plugins: () =>
+      plugins.map((p) => {
+        const plugin: Record<string, unknown> = {
+          ...p,
+          url: null,
+          requires: null,
+          settings: null,
+          paths: { javascript: null, css: null },
+        };
+        plugin.hooks = (p.hooks ?? []).map((h) => ({ ...h, plugin }));
+        plugin.tasks = (p.tasks ?? []).map((t) => ({ ...t, plugin }));
+        return plugin;
+      }),
   };
 
   /** Query text → its parsed document and validation errors (a parse error leaves no document). */
@@ -470,6 +499,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     },
     setJobs: (j) => {
       jobs = j;
+    },
+    setPlugins: (p) => {
+      plugins = p;
     },
     newSession,
     expireSessions: (values) => {

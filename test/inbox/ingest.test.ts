@@ -92,18 +92,87 @@ describe('ingestInbox', () => {
   it('moves invalid files to bad/ with a one-line reason beside them and keeps going', async () => {
     const { paths, store } = await setup();
     const good = await event(paths, { sceneId: 'ok' });
-    const notJson = await writeInboxFile(paths.inbox, 'event', 'garbage{');
     const noId = await event(paths, { other: 1 });
     const badCmd = await writeInboxFile(paths.inbox, 'cmd', JSON.stringify({ name: 'redrive' }));
     const result = await ingestInbox(store, paths, handlers({ interpreted: [], commands: [] }));
-    expect(result).toMatchObject({ ingested: 1, bad: 3 });
-    expect(result.badFiles.map((b) => b.name).sort()).toEqual([notJson, noId, badCmd].sort());
-    expect(readFileSync(path.join(paths.inboxBad, `${notJson}.reason`), 'utf8')).toBe('stdin is not JSON: expected the object Stash writes to a raw plugin\n');
+    expect(result).toMatchObject({ ingested: 1, bad: 2 });
+    expect(result.badFiles.map((b) => b.name).sort()).toEqual([noId, badCmd].sort());
+    expect(readFileSync(path.join(paths.inboxBad, `${noId}.reason`), 'utf8')).toBe('args.hookContext.id is missing\n');
     expect(readFileSync(path.join(paths.inboxBad, `${badCmd}.reason`), 'utf8')).toMatch(/^not a command file: id: Invalid input: expected string, received undefined\n$/);
     expect(readFileSync(path.join(paths.inboxBad, noId), 'utf8')).toBe('{"other":1}');
     expect(readdirSync(paths.inboxNew)).toEqual([]);
     expect(store.jobForScene('ok')).toBeDefined();
     expect(good).toBeTruthy();
+  });
+
+  describe('an event file the sh launcher is still writing (straight into new/, no rename)', () => {
+    const partial = (paths: DataPaths, name: string, text: string) => {
+      mkdirSync(paths.inboxNew, { recursive: true });
+      writeFileSync(path.join(paths.inboxNew, name), text);
+      return name;
+    };
+
+    it('is left alone while it is not a whole JSON object, and taken in once it is', async () => {
+      const { paths, store } = await setup();
+      const whole = JSON.stringify({ sceneId: 'late', padding: 'x'.repeat(200) });
+      const name = partial(paths, `${Date.now()}-4242-0.event`, '');
+      const log = { interpreted: [] as string[], commands: [] as [string, CommandFile][] };
+      // Every prefix a crash or a slow writer can leave: empty, cut inside a string, cut before the last brace.
+      for (const cut of [0, 20, whole.length - 1]) {
+        writeFileSync(path.join(paths.inboxNew, name), whole.slice(0, cut));
+        const result = await ingestInbox(store, paths, handlers(log));
+        expect(result).toMatchObject({ ingested: 0, bad: 0, incomplete: 1, incompleteRecent: true });
+      }
+      expect(log.interpreted).toEqual([]);
+      expect(readdirSync(paths.inboxNew)).toEqual([name]);
+
+      writeFileSync(path.join(paths.inboxNew, name), whole);
+      const done = await ingestInbox(store, paths, handlers(log));
+      expect(done).toMatchObject({ ingested: 1, incomplete: 0, incompleteRecent: false });
+      expect(store.jobForScene('late')).toBeDefined();
+      expect(readdirSync(paths.inboxNew)).toEqual([]);
+    });
+
+    it('does not hold back the complete files around it', async () => {
+      const { paths, store } = await setup();
+      await event(paths, { sceneId: 'before' });
+      partial(paths, `${Date.now()}-4242-0.event`, '{"sceneId":"half');
+      await event(paths, { sceneId: 'after' });
+      const result = await ingestInbox(store, paths, handlers({ interpreted: [], commands: [] }));
+      expect(result).toMatchObject({ ingested: 2, incomplete: 1 });
+      expect(listJobs(store).map((j) => j.sceneId).sort()).toEqual(['after', 'before']);
+    });
+
+    it('goes to bad/ with a reason once it has stayed incomplete past the grace time (a killed hook, a crash)', async () => {
+      const { paths, store } = await setup();
+      const name = partial(paths, '1700000000000-4242-0.event', '{"sceneId":"cut sh');
+      const old = (Date.now() - 61_000) / 1000;
+      utimesSync(path.join(paths.inboxNew, name), old, old);
+      const result = await ingestInbox(store, paths, handlers({ interpreted: [], commands: [] }));
+      expect(result).toMatchObject({ ingested: 0, bad: 1, incomplete: 0 });
+      expect(readFileSync(path.join(paths.inboxBad, `${name}.reason`), 'utf8')).toMatch(
+        /^incomplete: 18 byte\(s\) that are not a whole JSON object 6\d s after the last write \(a hook killed while writing, or the machine stopped before the file reached the disk\)\n$/,
+      );
+      expect(readFileSync(path.join(paths.inboxBad, name), 'utf8')).toBe('{"sceneId":"cut sh');
+    });
+
+    it('does not stay young for ever when stamped in the future (the clock was set back)', async () => {
+      const { paths, store } = await setup();
+      const name = partial(paths, `${Date.now()}-4242-0.event`, '{"sceneId":');
+      const future = (Date.now() + 10 * 60_000) / 1000;
+      utimesSync(path.join(paths.inboxNew, name), future, future);
+      const result = await ingestInbox(store, paths, handlers({ interpreted: [], commands: [] }));
+      expect(result).toMatchObject({ bad: 1, incomplete: 0 });
+    });
+
+    it('counts as not recent once its last write is more than 2 s old', async () => {
+      const { paths, store } = await setup();
+      const name = partial(paths, `${Date.now()}-4242-0.event`, '{');
+      const before = (Date.now() - 5_000) / 1000;
+      utimesSync(path.join(paths.inboxNew, name), before, before);
+      const result = await ingestInbox(store, paths, handlers({ interpreted: [], commands: [] }));
+      expect(result).toMatchObject({ incomplete: 1, incompleteRecent: false });
+    });
   });
 
   it('hands command files to onCommand after the batch commit, then removes them', async () => {

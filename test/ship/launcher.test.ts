@@ -280,6 +280,190 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
     expect(JSON.parse(run.stdout).error).toMatch(/Node\.js >= 20 not found/);
   });
 
+  describe('with the clock already cached, as on every hook after the first (the fast path)', () => {
+    /** Runs one hook with a live stand-in worker so the launcher caches its clock, then clears the inbox. */
+    const primeClock = async () => {
+      const live = liveProcess();
+      writePidFile(`${live.pid} ${live.startTime}\n`);
+      await hook();
+      expect(existsSync(path.join(dataDir, 'inbox', 'launcher-clock'))).toBe(true);
+      for (const name of spooled()) rmSync(path.join(inboxNew(), name));
+      return live;
+    };
+    /** A copy of the launcher with a syntax error right after the fast path: only a run that never gets there works. */
+    const brokenAfterFastPath = () => {
+      const text = readFileSync(launcherSource, 'utf8');
+      const end = text.indexOf('\nfi\n', text.indexOf('set -- hook')) + 4;
+      writeFileSync(path.join(pluginDir, 'plexcourier.sh'), `${text.slice(0, end)}if then )(\n${text.slice(end)}`);
+    };
+
+    it('spools with a live worker without reading the rest of the script, exactly the bytes of stdin, named with the time in ms', async () => {
+      await primeClock();
+      brokenAfterFastPath();
+      const input = hookInput(pluginDir, 7);
+      const before = Date.now();
+      const run = await hook(input);
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual({ output: `queued ${spooled()[0]}` });
+      const [name] = spooled();
+      expect(name).toMatch(EVENT_NAME);
+      expect(readFileSync(path.join(inboxNew(), name as string), 'utf8')).toBe(input);
+      expect(statSync(path.join(inboxNew(), name as string)).mode & 0o777).toBe(0o600);
+      expect(Math.abs(Number(name?.slice(0, 13)) - before)).toBeLessThan(2_000);
+      expect(readdirSync(path.join(dataDir, 'inbox', 'tmp'))).toEqual([]);
+    });
+
+    it('reads the rest of the script when the worker is not alive (the syntax error shows it)', async () => {
+      await primeClock();
+      brokenAfterFastPath();
+      writePidFile('999999999 1\n');
+      const run = await hook();
+      expect(run.stderr).toMatch(/syntax error|unexpected/i);
+    });
+
+    it('starts a worker, once, when the pid in the file is dead, and the event is spooled once', async () => {
+      await primeClock();
+      const gone = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+      writePidFile(`${gone} 12345\n`);
+      const run = await hook();
+      expect(JSON.parse(run.stdout).output).toMatch(/^queued \d{13}-\d+-0\.event; worker started$/);
+      expect(spooled()).toHaveLength(1);
+      await waitFor('the worker to start', () => (workerRecords().length ? true : undefined));
+    });
+
+    it('starts a worker when the pid was reused by another process (its start time differs)', async () => {
+      const live = await primeClock();
+      writePidFile(`${live.pid} ${Number(live.startTime) + 1}\n`);
+      const run = await hook();
+      expect(JSON.parse(run.stdout).output).toMatch(/worker started$/);
+      expect(spooled()).toHaveLength(1);
+    });
+
+    it('starts one worker, not one per hook, when a burst of hooks finds none alive', async () => {
+      await primeClock();
+      writePidFile('999999999 1\n');
+      const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => hook(hookInput(pluginDir, i + 1))));
+      expect(runs.filter((r) => JSON.parse(r.stdout).output.endsWith('worker started'))).toHaveLength(1);
+      const contents = spooled().map((n) => readFileSync(path.join(inboxNew(), n), 'utf8'));
+      expect(contents.sort()).toEqual(Array.from({ length: 8 }, (_, i) => hookInput(pluginDir, i + 1)).sort());
+    });
+
+    /** The hook with writes capped at 1 KiB and SIGXFSZ ignored, so cat's write fails as on a full disk. */
+    const hookWithFullDisk = async () => {
+      const wrapper = `trap '' XFSZ; ulimit -f 2; exec ${shell.join(' ')} "$0" hook`;
+      return runLikeStash([...shell, '-c', wrapper, path.join(pluginDir, 'plexcourier.sh')], hookInput(pluginDir).replace('"mode"', `"pad":"${'x'.repeat(4000)}","mode"`), env);
+    };
+
+    it('when the disk is full with a live worker: Stash gets a failed exit with cat’s error line, and the cut-short file never parses', async () => {
+      await primeClock();
+      const run = await hookWithFullDisk();
+      expect(run.code).not.toBe(0);
+      expect(run.stderr.trim()).not.toBe('');
+      const [name] = spooled();
+      const text = readFileSync(path.join(inboxNew(), name as string), 'utf8');
+      expect(text.length).toBeLessThan(hookInput(pluginDir).length + 4000);
+      expect(() => JSON.parse(text)).toThrow();
+    });
+
+    it('when the disk is full and no worker runs: one Stash error line that says what to do, and no file left', async () => {
+      await primeClock();
+      writePidFile('999999999 1\n');
+      const run = await hookWithFullDisk();
+      expect(JSON.parse(run.stdout)).toEqual({ error: 'PlexCourier: could not spool the event' });
+      expect(run.stderr).toMatch(/\x01e\x02PlexCourier: could not write the event to .*inbox\/new \(disk full\?\); it is lost\. Run the Sync Recent task/);
+      expect(spooled()).toEqual([]);
+      expect(workerRecords()).toEqual([]);
+    });
+
+    it('takes the full path, and gets it right, when the cached clock is from another boot', async () => {
+      await primeClock();
+      const clock = path.join(dataDir, 'inbox', 'launcher-clock');
+      const [, boot, at] = readFileSync(clock, 'utf8').trim().split(' ');
+      writeFileSync(clock, `00000000-0000-0000-0000-000000000000 ${Number(boot) - 86_400_000} ${at}\n`);
+      const before = Date.now();
+      await hook();
+      const [name] = spooled();
+      expect(Math.abs(Number(name?.slice(0, 13)) - before)).toBeLessThan(2_000);
+      expect(readFileSync(clock, 'utf8').startsWith(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim())).toBe(true);
+    });
+
+    it('leaves a data directory with blanks around it to the full path, which trims them', async () => {
+      await primeClock();
+      await hook(hookInput(pluginDir), { PLEXCOURIER_DATA_DIR: ` ${dataDir}\t` });
+      expect(spooled()).toHaveLength(1);
+    });
+
+    it('on a system without /proc, still recognises a live node worker through the full path', async () => {
+      await primeClock();
+      const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+      spawned.push(child);
+      writePidFile(`${child.pid} 0\n`);
+      const run = await hook(hookInput(pluginDir), { PLEXCOURIER_PROC: path.join(tmp, 'no-proc') });
+      expect(JSON.parse(run.stdout).output).not.toMatch(/worker started/);
+      expect(spooled()).toHaveLength(1);
+    });
+  });
+
+  describe('with no mode word, as Stash runs runPluginOperation (exec alone, args on stdin only)', () => {
+    const unnamed = (input: string, extraEnv: NodeJS.ProcessEnv = {}) =>
+      runLikeStash([...shell, path.join(pluginDir, 'plexcourier.sh')], input, { ...env, ...extraEnv });
+    const opInput = (args: Record<string, unknown>) => JSON.stringify({ server_connection: { PluginDir: pluginDir }, args });
+
+    it('hands an operation to the Node entry with no command word, stdin intact, in its own process, leaving no file behind', async () => {
+      const input = opInput({ mode: 'status' });
+      const run = await unnamed(input);
+      const op = recorded('none.json');
+      expect(op?.command).toBeNull();
+      expect(op?.rest).toEqual([]);
+      expect(op?.stdin).toBe(input);
+      expect(op?.pid).toBe(run.pid); // exec: Stash's kill reaches Node
+      expect(JSON.parse(run.stdout)).toEqual({ output: 'fixture ran no command' });
+      expect(run.stderr).toBe('');
+      expect(spooled()).toEqual([]);
+      expect(readdirSync(path.join(dataDir, 'inbox', 'tmp'))).toEqual([]);
+    });
+
+    it('hands a large operation input over byte for byte', async () => {
+      const input = opInput({ mode: 'status', blob: 'QUJD'.repeat(100_000) });
+      await unnamed(input);
+      expect(recorded('none.json')?.stdin).toBe(input);
+    });
+
+    it('takes the hook path, without Node, when stdin carries a hook context', async () => {
+      const input = hookInput(pluginDir);
+      const run = await unnamed(input);
+      if (run.stdout.includes('worker started')) workersStarted += 1;
+      expect(JSON.parse(run.stdout).output).toMatch(/^queued \d{13}-\d+-[0-9a-z]+\.event/);
+      expect(run.stderr).toBe('');
+      expect(recorded('none.json')).toBeUndefined();
+      expect(recorded('hook.json')).toBeUndefined();
+      const [name] = spooled();
+      expect(readFileSync(path.join(inboxNew(), name as string), 'utf8')).toBe(input);
+    });
+
+    it('treats a hookContext that is only text inside a string as an operation', async () => {
+      const input = opInput({ mode: 'status', note: 'see "hookContext": here' });
+      await unnamed(input);
+      expect(recorded('none.json')?.stdin).toBe(input);
+      expect(spooled()).toEqual([]);
+    });
+
+    it('passes malformed stdin to Node unchanged (Node answers it) and spools nothing', async () => {
+      const run = await unnamed('{"args": {"mode": "sta');
+      expect(recorded('none.json')?.stdin).toBe('{"args": {"mode": "sta');
+      expect(JSON.parse(run.stdout)).toEqual({ output: 'fixture ran no command' });
+      expect(spooled()).toEqual([]);
+    });
+
+    it('hands the operation to Node with stdin intact when the data directory cannot be created', async () => {
+      const blocker = path.join(tmp, 'a-file');
+      writeFileSync(blocker, 'not a directory');
+      const input = opInput({ mode: 'status' });
+      await unnamed(input, { PLEXCOURIER_DATA_DIR: path.join(blocker, 'data') });
+      expect(recorded('none.json')?.stdin).toBe(input);
+    });
+  });
+
   it('works from a relative plugin path, resolved against Stash’s working directory', async () => {
     const run = await runLikeStash([...shell, 'plugins/community/plexcourier/plexcourier.sh', 'hook'], hookInput(pluginDir), env, tmp);
     if (run.stdout.includes('worker started')) workersStarted += 1;

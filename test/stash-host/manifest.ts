@@ -65,6 +65,8 @@ export interface Manifest {
   /** Directory of the .yml: what `{pluginDir}` becomes. */
   pluginDir: string;
   name: string;
+  description?: string;
+  version?: string;
   interface: 'raw' | 'rpc' | 'js';
   exec: string[];
   /** Level for unprefixed stderr lines; unset or invalid = error (§1.2). */
@@ -104,6 +106,8 @@ export function parseManifest(text: string, ymlPath: string): Manifest {
     id,
     pluginDir: path.dirname(ymlPath),
     name: m.name || id,
+    ...(m.description ? { description: m.description } : {}),
+    ...(m.version ? { version: m.version } : {}),
     interface: m.interface ?? 'raw',
     exec: m.exec ?? [],
     errLog: (m.errLog && ERRLOG.has(m.errLog) ? m.errLog : 'error') as LogLevelName,
