@@ -403,6 +403,16 @@ export class QueueStore {
     return n;
   }
 
+  /** Deletes the DLQ entries of these scenes without retrying them (the page's "remove"); returns how many. */
+  async removeDlq(sceneIds: readonly string[]): Promise<number> {
+    this.usable();
+    const ops: Op[] = [];
+    const selected = this.selectDlq({ sceneIds: [...sceneIds] });
+    for (const [part, entry] of selected) this.deleteDlq(part, entry.sceneId, ops);
+    await this.write(ops, true);
+    return selected.length;
+  }
+
   async clearDlq(): Promise<number> {
     this.usable();
     const ops: Op[] = [];

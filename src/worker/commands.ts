@@ -54,6 +54,9 @@ const commandBodySchema = z.discriminatedUnion('name', [
   }),
   z.object({ name: z.literal('purge_dlq'), olderThanDays: z.number().positive() }),
   z.object({ name: z.literal('clear_dlq') }),
+  // For the PlexCourier page in Stash (src/ops/): one scene's state for its badge, and removing failed entries.
+  z.object({ name: z.literal('scene_state'), sceneId: z.string().regex(/^\d+$/) }),
+  z.object({ name: z.literal('dlq_remove'), sceneIds: z.array(z.string().regex(/^\d+$/)).min(1).max(10_000) }),
   z.object({ name: z.literal('clear_queue') }),
   z.object({ name: z.literal('rebuild_index') }),
   z.object({
@@ -125,6 +128,12 @@ async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandR
       const removed = await store.clearDlq();
       return { ok: true, message: `removed ${removed} DLQ entr${removed === 1 ? 'y' : 'ies'}`, data: { removed } };
     }
+    case 'scene_state':
+      return { ok: true, message: `state of scene ${cmd.sceneId}`, data: await sceneState(cmd.sceneId, ctx) };
+    case 'dlq_remove': {
+      const removed = await store.removeDlq(cmd.sceneIds);
+      return { ok: true, message: `removed ${removed} DLQ entr${removed === 1 ? 'y' : 'ies'} without retrying`, data: { removed } };
+    }
     case 'clear_queue': {
       // The round being written finishes; the one prepared ahead goes back to the queue and is cleared with the rest.
       await ctx.dispatcher.quiesce();
@@ -143,6 +152,52 @@ async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandR
       return reconcile(cmd.scenes, ctx);
     }
   }
+}
+
+/**
+ * The Plex server's machine identifier (it names the server in Plex Web links), asked once per Plex service.
+ * Never awaited by a command: during an outage the question could take the connect timeout, and commands
+ * run in the engine's loop. The first badge asks; a later one gets the answer.
+ */
+const machineIds = new WeakMap<object, { value?: string; asking: boolean }>();
+
+function machineIdentifier(ctx: CommandContext): string | undefined {
+  if (!ctx.config.ready()) return undefined;
+  const plex = ctx.config.plex();
+  let entry = machineIds.get(plex);
+  if (!entry) machineIds.set(plex, (entry = { asking: false }));
+  if (entry.value === undefined && !entry.asking) {
+    const e = entry;
+    e.asking = true;
+    void plex.health().then(
+      (h) => {
+        e.value = h.machineIdentifier;
+        e.asking = false;
+      },
+      () => {
+        e.asking = false;
+      },
+    );
+  }
+  return entry.value;
+}
+
+/** What the scene badge shows: the scene's job, failed entry, last completed run and sync record. Read-only. */
+async function sceneState(sceneId: string, ctx: CommandContext): Promise<Record<string, unknown>> {
+  const job = ctx.store.jobForScene(sceneId);
+  const dlq = ctx.store.dlqList({ sceneIds: [sceneId], limit: 1 })[0];
+  const record = await ctx.store.getSyncRecord(sceneId);
+  const ratingKey = record?.ratingKeys[0];
+  return {
+    job: job
+      ? { state: job.state, nextRunAt: job.nextRunAt, attempts: job.attempts, priority: job.priority, lastError: job.lastError ?? null, deferredReason: job.deferredReason ?? null }
+      : null,
+    dlq: dlq ? { errorClass: dlq.errorClass, message: dlq.message, attempts: dlq.attempts, failedAt: dlq.failedAt } : null,
+    lastDone: ctx.store.lastDone(sceneId) ?? null,
+    record: record ? { syncedAt: record.syncedAt, ratingKeys: record.ratingKeys } : null,
+    plexUrl: ctx.config.describe().plexUrl,
+    machineIdentifier: ratingKey ? (machineIdentifier(ctx) ?? null) : null,
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { dataPaths, type DataPaths } from '../paths';
 import { closeAndRecheck, QueueStore, StoreLockedError } from '../queue';
 import { ingestInbox } from '../inbox/ingest';
-import { StatusWriter, statusSnapshot } from '../status';
+import { readStatus, StatusWriter, statusSnapshot } from '../status';
 import { fileLogger, type Logger } from './filelog';
 import { removePidFile } from './pidfile';
 import { dlqSummaryLine } from './dlq-note';
@@ -11,6 +11,7 @@ import { Config } from './config';
 import { Dispatcher } from './dispatch';
 import { interpretEvent } from './interpret';
 import { handleCommand, type CommandContext } from './commands';
+import { MinuteHistory } from './history';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -59,6 +60,8 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   }
 
   const config = new Config(init, log);
+  const history = new MinuteHistory();
+  history.seed((await readStatus(paths.statusFile))?.history);
   const status = new StatusWriter(paths.statusFile);
   const dispatcher = new Dispatcher(store, config, log);
   await dispatcher.restore();
@@ -85,7 +88,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
 
-      status.update(snapshot(store, config, dispatcher, paths));
+      status.update(snapshot(store, config, dispatcher, paths, history));
 
       if (worked) continue;
       const counts = store.counts();
@@ -109,7 +112,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
 
   async function closeAndLeave(reason: 'idle' | 'stopped'): Promise<EngineExit> {
     await dispatcher.shutdown();
-    status.update({ ...snapshot(store, config, dispatcher, paths), exiting: true });
+    status.update({ ...snapshot(store, config, dispatcher, paths, history), exiting: true });
     await status.flush();
     if (reason === 'stopped') {
       await store.close();
@@ -134,12 +137,21 @@ async function startupReport(store: QueueStore, config: Config, log: Logger): Pr
   if (Object.keys(byClass).length > 0) log.warn(dlqSummaryLine(byClass, store.dlqList({ limit: 5 })));
 }
 
-function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths) {
+/** The failed list published for the PlexCourier page: at most this many entries (the counts stay exact). */
+const PUBLISHED_DLQ = 200;
+
+function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths, history: MinuteHistory) {
+  const described = dispatcher.describe();
+  history.record(described.session);
   return statusSnapshot(store, {
     version: 1,
     dlqExamples: store.dlqList({ limit: 5 }),
     config: config.describe(),
-    ...dispatcher.describe(),
+    ...described,
     dataDir: paths.root,
+    // For the page in Stash (src/ops/ui-status.ts): the next retry, the chart, the failed list.
+    nextRetryAt: store.counts().delayed > 0 ? (store.nextDueAt() ?? null) : null,
+    history: history.list(),
+    dlq: store.dlqList({ limit: PUBLISHED_DLQ }),
   });
 }
