@@ -6,6 +6,7 @@
  *   node plexcourier.cjs worker          the worker in the foreground (a service, or a container next to Stash)
  *   node plexcourier.cjs worker --background   how hooks and tasks start it, detached
  *   node plexcourier.cjs status [--json] the queue state, from status.json
+ *   node plexcourier.cjs  <stdin          no word: an operation (runPluginOperation, args.mode) or a hook, told apart by stdin
  *
  * The engine thread of the worker runs this same file (worker_threads), told apart by its workerData.
  * Every role loads its modules lazily, so a hook pays only for what it uses.
@@ -55,23 +56,39 @@ async function main(argv: string[]): Promise<number | undefined> {
       const { runStatusCommand } = await import('./cli/status');
       return runStatusCommand(rest, { dataDir });
     }
+    case undefined:
+      // runPluginOperation runs exec with no execArgs (reference/stash-plugin-protocol.md §1.3 point 1): no word,
+      // the caller's args on stdin. Only a person at a terminal gets the usage text.
+      if (!process.stdin.isTTY) {
+        const { runUnnamedCommand } = await import('./cli/operation');
+        return runUnnamedCommand({ dataDir, pluginDir, entryFile });
+      }
+      return usage(dataDir, 0);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);
       return 0;
+    case '--help':
+    case 'help':
+      return usage(dataDir, 0);
     default:
-      process.stderr.write(
-        [
-          `PlexCourier ${VERSION}`,
-          'usage: node plexcourier.cjs <command>',
-          '  status [--json]        show the queue state',
-          '  worker                 run the worker in the foreground (settings from Stash, or PLEX_URL / PLEX_TOKEN /',
-          '                         STASH_URL / STASH_API_KEY in the environment)',
-          '  hook | task            what Stash runs (through plexcourier.sh); not for use by hand',
-          `data directory: ${dataDir} (set PLEXCOURIER_DATA_DIR to move it)`,
-          '',
-        ].join('\n'),
-      );
-      return command === undefined || command === '--help' || command === 'help' ? 0 : 2;
+      return usage(dataDir, 2);
   }
+}
+
+function usage(dataDir: string, code: number): number {
+  process.stderr.write(
+    [
+      `PlexCourier ${VERSION}`,
+      'usage: node plexcourier.cjs <command>',
+      '  status [--json]        show the queue state',
+      '  worker                 run the worker in the foreground (settings from Stash, or PLEX_URL / PLEX_TOKEN /',
+      '                         STASH_URL / STASH_API_KEY in the environment)',
+      '  hook | task            what Stash runs (through plexcourier.sh); not for use by hand',
+      '  (no command, JSON on stdin)  an operation, as Stash runs it for runPluginOperation',
+      `data directory: ${dataDir} (set PLEXCOURIER_DATA_DIR to move it)`,
+      '',
+    ].join('\n'),
+  );
+  return code;
 }

@@ -6,11 +6,11 @@ import { readStdin } from './stdin';
 /**
  * `node plexcourier.cjs hook`: the launcher hands a hook over to Node when it cannot spool by itself
  * (and Windows runs it directly). Same contract as the launcher: spool, make sure a worker runs,
- * print one JSON object, return at once.
+ * print one JSON object, return at once. `stdin` when the caller has read it already (no mode word, src/cli/operation.ts).
  */
-export async function runHookCommand(ctx: { dataDir: string; entryFile: string }): Promise<undefined> {
+export async function runHookCommand(ctx: { dataDir: string; entryFile: string }, stdin?: Buffer): Promise<undefined> {
   const log = createStashLogger();
-  const result = await runNodeHook(await readStdin(), ctx.dataDir);
+  const result = await runNodeHook(stdin ?? (await readStdin()), ctx.dataDir);
   if (result.exitCode === 0) {
     try {
       ensureWorker(ctx.dataDir, ctx.entryFile);

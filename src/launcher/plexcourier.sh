@@ -1,8 +1,9 @@
 #!/bin/sh
-# PlexCourier launcher. Stash runs `sh {pluginDir}/plexcourier.sh hook|task` with one JSON object on stdin
-# (reference/stash-plugin-protocol.md §1.3, §2). Stash makes the user's Save wait for every hook process
-# (§4.3) and a bulk edit runs one per scene, so a hook never starts Node in the foreground: it spools stdin
-# into the inbox, makes sure a worker is alive, prints one JSON object and exits. Everything else is Node's.
+# PlexCourier launcher. Stash runs `sh {pluginDir}/plexcourier.sh hook|task`, or with no word at all for an
+# operation, with one JSON object on stdin (reference/stash-plugin-protocol.md §1.3, §2). Stash makes the
+# user's Save wait for every hook process (§4.3) and a bulk edit runs one per scene, so a hook never starts
+# Node in the foreground: it spools stdin into the inbox, makes sure a worker is alive, prints one JSON
+# object and exits. Everything else is Node's.
 # POSIX sh only (busybox ash in Stash's Alpine image, dash, macOS sh), and builtins wherever possible:
 # every fork costs about a millisecond.
 
@@ -141,10 +142,12 @@ read_clock() {
   now=$((now_ms / 1000))
 }
 
-hook() {
+# Creates $1/<name> exclusively and copies stdin into it; sets name. Hands the run to Node, stdin intact,
+# when the file cannot be created; says so and exits when stdin cannot be copied (disk full).
+spool_stdin() {
   umask 077
   if [ ! -d "$inbox_tmp" ] || [ ! -d "$inbox_new" ]; then
-    mkdir -p "$inbox_tmp" "$inbox_new" 2>/dev/null || exec_node hook
+    mkdir -p "$inbox_tmp" "$inbox_new" 2>/dev/null || exec_node "$@"
   fi
 
   # Name: <ms13>-<pid>-<n>.event, as src/inbox/write.ts names them; the pid and counter keep names unique.
@@ -155,14 +158,26 @@ hook() {
     # `true >file` under noclobber creates it exclusively without touching stdin, so on failure Node can
     # still take over with stdin intact.
     true 2>/dev/null >"$inbox_tmp/$name" && break
-    [ -e "$inbox_tmp/$name" ] && [ "$n" -lt 100 ] || exec_node hook
+    [ -e "$inbox_tmp/$name" ] && [ "$n" -lt 100 ] || exec_node "$@"
     n=$((n + 1))
   done
-  if ! cat >>"$inbox_tmp/$name" || ! mv -f "$inbox_tmp/$name" "$inbox_new/$name"; then
+  if ! cat >>"$inbox_tmp/$name"; then
     rm -f "$inbox_tmp/$name"
-    log_error "could not write the event to $inbox_tmp (disk full?); it is lost. Run the Sync Recent task once the disk has room."
-    printf '%s\n' '{"error":"PlexCourier: could not spool the event"}'
-    exit 0
+    spool_failed
+  fi
+}
+
+spool_failed() {
+  log_error "could not write the event to $inbox_tmp (disk full?); it is lost. Run the Sync Recent task once the disk has room."
+  printf '%s\n' '{"error":"PlexCourier: could not spool the event"}'
+  exit 0
+}
+
+# Moves the spooled event into inbox/new, makes sure a worker runs, prints the hook's one JSON object.
+deliver() {
+  if ! mv -f "$inbox_tmp/$name" "$inbox_new/$name"; then
+    rm -f "$inbox_tmp/$name"
+    spool_failed
   fi
 
   if ! worker_alive && claim_start; then
@@ -181,8 +196,32 @@ hook() {
   printf '{"output":"queued %s"}\n' "$name"
 }
 
+hook() {
+  spool_stdin hook
+  deliver
+}
+
+# No mode word: `runPluginOperation` runs exec alone, with no execArgs and no defaultArgs, and the caller's
+# args arrive on stdin only (§1.3 point 1, reference/stash-ui-plugins.md). Stdin tells the cases apart: a
+# hook context takes the hook path (still without Node); anything else is an operation, which Node answers
+# from the same bytes. By hand from a terminal, Node prints its usage.
+unnamed() {
+  [ -t 0 ] && exec_node
+  spool_stdin
+  # Go's json.Marshal writes keys as "key": with no space; inside a JSON string the quotes would be escaped.
+  if grep -q '"hookContext":' "$inbox_tmp/$name" 2>/dev/null; then
+    deliver
+    return
+  fi
+  # Node reads the operation from the spooled copy; the file goes before Node starts, the open fd stays.
+  exec <"$inbox_tmp/$name"
+  rm -f "$inbox_tmp/$name"
+  exec_node
+}
+
 case ${1:-} in
   hook) hook ;;
+  '') unnamed ;;
   *) exec_node "$@" ;;
 esac
 exit 0

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakePlex, type FakeItem, type FakePlex, type FakePlexOptions } from '../fake-plex/server';
 import { startFakeStash, type FakeSceneInput, type FakeStash } from '../fake-stash/server';
-import { loadManifest, runBulkHooks, runHook, runTask, startTask, type HookCall, type HostRunResult } from '../stash-host/host';
+import { loadManifest, runBulkHooks, runHook, runOperation, runTask, startTask, type HookCall, type HostRunResult } from '../stash-host/host';
 
 export const STASH_ROOT = '/data/videos';
 export const PLEX_ROOT = '/media/videos';
@@ -53,6 +53,8 @@ export interface Env {
   /** Runs the task whose defaultArgs.mode is `mode` (the first such task of the manifest). */
   task(mode: string, args?: Record<string, unknown>): Promise<HostRunResult>;
   startTask(mode: string, args?: Record<string, unknown>): ReturnType<typeof startTask>;
+  /** runPluginOperation(plugin_id: "plexcourier", args): exec alone, args on stdin only. */
+  operation(args: Record<string, unknown>): Promise<HostRunResult>;
   status(): Record<string, any>;
   workerPid(): number | undefined;
   waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
@@ -142,6 +144,7 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
     bulkHook: (call) => runBulkHooks(yml, call, stash.connection, hostOpts),
     task: (mode, args = {}) => runTask(yml, taskName(mode), args, stash.connection, hostOpts),
     startTask: (mode, args = {}) => startTask(yml, taskName(mode), args, stash.connection, hostOpts),
+    operation: (args) => runOperation(yml, args, stash.connection, hostOpts),
     status: () => {
       try {
         return JSON.parse(fs.readFileSync(path.join(dataDir, 'status.json'), 'utf8'));

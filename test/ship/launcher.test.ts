@@ -280,6 +280,66 @@ describe.each(shells.map((s) => [s.name, s.argv] as const))('the launcher under 
     expect(JSON.parse(run.stdout).error).toMatch(/Node\.js >= 20 not found/);
   });
 
+  describe('with no mode word, as Stash runs runPluginOperation (exec alone, args on stdin only)', () => {
+    const unnamed = (input: string, extraEnv: NodeJS.ProcessEnv = {}) =>
+      runLikeStash([...shell, path.join(pluginDir, 'plexcourier.sh')], input, { ...env, ...extraEnv });
+    const opInput = (args: Record<string, unknown>) => JSON.stringify({ server_connection: { PluginDir: pluginDir }, args });
+
+    it('hands an operation to the Node entry with no command word, stdin intact, in its own process, leaving no file behind', async () => {
+      const input = opInput({ mode: 'status' });
+      const run = await unnamed(input);
+      const op = recorded('none.json');
+      expect(op?.command).toBeNull();
+      expect(op?.rest).toEqual([]);
+      expect(op?.stdin).toBe(input);
+      expect(op?.pid).toBe(run.pid); // exec: Stash's kill reaches Node
+      expect(JSON.parse(run.stdout)).toEqual({ output: 'fixture ran no command' });
+      expect(run.stderr).toBe('');
+      expect(spooled()).toEqual([]);
+      expect(readdirSync(path.join(dataDir, 'inbox', 'tmp'))).toEqual([]);
+    });
+
+    it('hands a large operation input over byte for byte', async () => {
+      const input = opInput({ mode: 'status', blob: 'QUJD'.repeat(100_000) });
+      await unnamed(input);
+      expect(recorded('none.json')?.stdin).toBe(input);
+    });
+
+    it('takes the hook path, without Node, when stdin carries a hook context', async () => {
+      const input = hookInput(pluginDir);
+      const run = await unnamed(input);
+      if (run.stdout.includes('worker started')) workersStarted += 1;
+      expect(JSON.parse(run.stdout).output).toMatch(/^queued \d{13}-\d+-[0-9a-z]+\.event/);
+      expect(run.stderr).toBe('');
+      expect(recorded('none.json')).toBeUndefined();
+      expect(recorded('hook.json')).toBeUndefined();
+      const [name] = spooled();
+      expect(readFileSync(path.join(inboxNew(), name as string), 'utf8')).toBe(input);
+    });
+
+    it('treats a hookContext that is only text inside a string as an operation', async () => {
+      const input = opInput({ mode: 'status', note: 'see "hookContext": here' });
+      await unnamed(input);
+      expect(recorded('none.json')?.stdin).toBe(input);
+      expect(spooled()).toEqual([]);
+    });
+
+    it('passes malformed stdin to Node unchanged (Node answers it) and spools nothing', async () => {
+      const run = await unnamed('{"args": {"mode": "sta');
+      expect(recorded('none.json')?.stdin).toBe('{"args": {"mode": "sta');
+      expect(JSON.parse(run.stdout)).toEqual({ output: 'fixture ran no command' });
+      expect(spooled()).toEqual([]);
+    });
+
+    it('hands the operation to Node with stdin intact when the data directory cannot be created', async () => {
+      const blocker = path.join(tmp, 'a-file');
+      writeFileSync(blocker, 'not a directory');
+      const input = opInput({ mode: 'status' });
+      await unnamed(input, { PLEXCOURIER_DATA_DIR: path.join(blocker, 'data') });
+      expect(recorded('none.json')?.stdin).toBe(input);
+    });
+  });
+
   it('works from a relative plugin path, resolved against Stash’s working directory', async () => {
     const run = await runLikeStash([...shell, 'plugins/community/plexcourier/plexcourier.sh', 'hook'], hookInput(pluginDir), env, tmp);
     if (run.stdout.includes('worker started')) workersStarted += 1;

@@ -11,13 +11,15 @@
  *
  *   const t = await runTask('dist/plexcourier.yml', 'Process Queue', {}, conn);   // t.progress: number[] (0–1)
  *   const running = startTask('dist/plexcourier.yml', 'Sync All Scenes', {}, conn); running.cancel(); await running.result;
+ *   const op = await runOperation('dist/plexcourier.yml', { mode: 'status' }, conn);   // runPluginOperation: op.output
  *   const all = await runBulkHooks('dist/plexcourier.yml', { type: 'Scene.Update.Post', ids: [1, 2, 3],
  *                                   input: { ids: ['1','2','3'], tag_ids: { ids: ['7'], mode: 'ADD' } },
  *                                   inputFields: ['ids', 'tag_ids'] }, conn);   // one process after another
  *
  * What it does, as Stash does:
  * - loads the manifest strictly (manifest.ts; unknown or duplicate key = error, id from the file name);
- * - argv = exec + the operation's execArgs; argv[0] looked up on PATH (a name with "/" relative to the
+ * - argv = exec + the operation's execArgs (an operation, runPluginOperation, has none: exec alone, the
+ *   caller's args only, no defaultArgs, no progress); argv[0] looked up on PATH (a name with "/" relative to the
  *   cwd), else `<pluginDir>/<argv[0]>`; `{pluginDir}` replaced in argv[1..] only (§1.3);
  * - spawns with cwd "/" (Stash's cwd in Docker; `opts.cwd` to change), the environment inherited
  *   (`opts.env` to replace it), all three stdio piped (§2.1);
@@ -357,4 +359,18 @@ export async function runBulkHooks(
     results.push(await runHook(pluginYmlPath, { type: call.type, id, input: call.input, ...(call.inputFields ? { inputFields: call.inputFields } : {}) }, conn, opts));
   }
   return results;
+}
+
+/**
+ * `runPluginOperation(plugin_id, args)`: exec alone, with no execArgs and no defaultArgs of any task or hook,
+ * the caller's args on stdin, no progress receiver (§1.3 point 1, §5). The caller gets `output`, or `error`
+ * as a GraphQL error (§3.1).
+ */
+export function startOperation(pluginYmlPath: string, args: Record<string, unknown>, conn: StashConnection, opts: HostOptions = {}): RunningOperation {
+  const manifest = loadManifest(pluginYmlPath);
+  return start(manifest, [], args, conn, false, opts);
+}
+
+export function runOperation(pluginYmlPath: string, args: Record<string, unknown>, conn: StashConnection, opts: HostOptions = {}): Promise<HostRunResult> {
+  return startOperation(pluginYmlPath, args, conn, opts).result;
 }
