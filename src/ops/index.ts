@@ -1,5 +1,8 @@
 import type { ServerConnection } from '../stash/input';
 import { statusOperation } from './status';
+import { uiActionOperation } from './ui-action';
+import { uiSceneOperation } from './ui-scene';
+import { uiStatusOperation } from './ui-status';
 
 /**
  * Operations: what a page in Stash's UI asks through `runPluginOperation(plugin_id: "plexcourier", args)`.
@@ -35,6 +38,11 @@ export class OperationError extends Error {
 /** mode → handler. Keep the keys in step with ARCHITECTURE.md ("Operations"). */
 export const OPERATIONS: Readonly<Record<string, OperationHandler>> = {
   status: statusOperation,
+  ui_status: uiStatusOperation,
+  ui_scene: uiSceneOperation,
+  ui_action: uiActionOperation,
+  // Loaded only when asked: it brings the Plex client and the settings schemas, which the reads do without.
+  health: async (ctx, args) => (await import('./health')).healthOperation(ctx, args),
 };
 
 export function knownOperationModes(): string[] {
