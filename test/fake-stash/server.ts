@@ -119,6 +119,23 @@ export interface Violation {
   errors: string[];
 }
 
+/**
+ * A plugin as the fake Stash lists it (`plugins` query) and runs it (`runPluginOperation`, `runPluginTask`):
+ * the browser tests plug the built plugin in here, run through test/stash-host as Stash runs it.
+ */
+export interface FakePlugin {
+  id: string;
+  name: string;
+  enabled?: boolean;
+  settings: { name: string; display_name: string | null; description: string | null; type: 'STRING' | 'NUMBER' | 'BOOLEAN' }[];
+  /** Served paths of its UI files, as Stash's resolver gives them (`/plugin/<id>/javascript`). */
+  paths?: { javascript: string[] | null; css: string[] | null };
+  /** Runs the plugin as runPluginOperation: resolves to its output, or rejects with its one-line error. */
+  runOperation?(args: Record<string, unknown>): Promise<unknown>;
+  /** Starts a named task as a job (runPluginTask); the fake returns a job id at once. */
+  runTask?(taskName: string, args: Record<string, unknown>): Promise<unknown>;
+}
+
 export interface FakeStash {
   url: string;
   port: number;
@@ -132,6 +149,12 @@ export interface FakeStash {
   sceneCount(): number;
   setSettings(settings: Record<string, unknown> | undefined): void;
   setJobs(jobs: { id: string; status: string; description: string; progress?: number | null }[]): void;
+  /** The plugins Stash has loaded (plexcourier's settings stay in `settings`; others' saved settings are kept per id). */
+  setPlugins(plugins: FakePlugin[]): void;
+  /** Every configurePlugin call, in order: which plugin, and the whole map it stored. */
+  configureLog: { pluginId: string; input: Record<string, unknown> }[];
+  /** Every runPluginOperation call: which plugin and its args. */
+  operationLog: { pluginId: string; args: Record<string, unknown>; at: number }[];
   /** Issues another valid session cookie value. */
   newSession(): string;
   /** Invalidates the given session values, or every session issued so far. */
@@ -260,6 +283,11 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
   for (const s of opts.scenes ?? []) scenes.set(s.id, store(s));
   let settings = opts.settings;
   let jobs: { id: string; status: string; description: string; progress?: number | null }[] = [];
+  let plugins: FakePlugin[] = [];
+  const otherSettings = new Map<string, Record<string, unknown>>();
+  const configureLog: FakeStash['configureLog'] = [];
+  const operationLog: FakeStash['operationLog'] = [];
+  let nextJobId = 1;
   let failStatus = opts.failWithStatus;
   const sessions = new Map<string, number>(); // value → issued at (ms)
   const requestLog: RequestLogEntry[] = [];
@@ -339,9 +367,45 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       return s ? toGraph(s) : null;
     },
     findScenes,
+    plugins: () =>
+      plugins.map((p) => ({
+        id: p.id,
+        name: p.name,
+        enabled: p.enabled ?? true,
+        settings: p.settings,
+        paths: p.paths ?? { javascript: null, css: null },
+        tasks: [],
+        hooks: [],
+        requires: [],
+      })),
+    // Replaces the plugin's whole map, as Stash's does (reference/stash-plugin-protocol.md §5).
+    configurePlugin: ({ plugin_id, input }: { plugin_id: string; input: Record<string, unknown> }) => {
+      configureLog.push({ pluginId: plugin_id, input: { ...input } });
+      if (plugin_id === 'plexcourier') settings = { ...input };
+      else otherSettings.set(plugin_id, { ...input });
+      return input;
+    },
+    runPluginOperation: async ({ plugin_id, args }: { plugin_id: string; args?: Record<string, unknown> | null }) => {
+      operationLog.push({ pluginId: plugin_id, args: { ...(args ?? {}) }, at: Date.now() });
+      const p = plugins.find((x) => x.id === plugin_id);
+      if (!p?.runOperation) throw new GraphQLError(`plugin ${plugin_id} not found`);
+      return p.runOperation(args ?? {});
+    },
+    runPluginTask: ({ plugin_id, task_name, args_map }: { plugin_id: string; task_name?: string | null; args_map?: Record<string, unknown> | null }) => {
+      const p = plugins.find((x) => x.id === plugin_id);
+      if (!p?.runTask || !task_name) throw new GraphQLError(`plugin ${plugin_id} has no task ${task_name ?? ''}`);
+      const id = String(nextJobId++);
+      const job = { id, status: 'RUNNING', description: `Running plugin task: ${task_name}`, progress: null as number | null };
+      jobs = [...jobs, job];
+      p.runTask(task_name, args_map ?? {}).then(
+        () => void (jobs = jobs.filter((j) => j.id !== id)),
+        () => void (jobs = jobs.filter((j) => j.id !== id)),
+      );
+      return id;
+    },
     configuration: () => ({
       plugins: ({ include }: { include?: string[] | null }) => {
-        const all: Record<string, unknown> = settings === undefined ? {} : { plexcourier: settings };
+        const all: Record<string, unknown> = { ...Object.fromEntries(otherSettings), ...(settings === undefined ? {} : { plexcourier: settings }) };
         if (!include) return all;
         return Object.fromEntries(Object.entries(all).filter(([k]) => include.includes(k)));
       },
@@ -451,6 +515,11 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     setJobs: (j) => {
       jobs = j;
     },
+    setPlugins: (p) => {
+      plugins = p;
+    },
+    configureLog,
+    operationLog,
     newSession,
     expireSessions: (values) => {
       for (const v of values ?? [...sessions.keys()]) sessions.set(v, -Infinity);
