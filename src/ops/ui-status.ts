@@ -12,7 +12,8 @@ export const uiStatusOperation: OperationHandler = async (ctx): Promise<UiStatus
   const { snapshot: s } = await readStatusSnapshot(ctx.dataDir, now);
   const counts = s.counts ?? null;
   const running = s.alive && !s.exiting;
-  const state: WorkerState = !running ? 'not_running' : counts && counts.ready + counts.active > 0 ? 'running' : 'idle';
+  // Retries waiting for their time are work in hand: the worker stays for them.
+  const state: WorkerState = !running ? 'not_running' : counts && counts.ready + counts.active + counts.delayed > 0 ? 'running' : 'idle';
   const published = Array.isArray(s.dlq) ? (s.dlq as DlqEntry[]) : (s.dlqExamples ?? []);
   const groups = new Map<string, UiFailedGroup>();
   for (const [errorClass, count] of Object.entries(s.dlqByClass ?? {})) groups.set(errorClass, { errorClass, count, entries: [] });
