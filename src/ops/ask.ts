@@ -2,39 +2,29 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeInboxFile } from '../inbox/write';
-import { dataPaths } from '../paths';
+import { dataPaths, type DataPaths } from '../paths';
 import type { CommandBody, CommandResult } from '../worker/commands';
 import { workerAlive } from '../worker/pidfile';
+import { queryDir } from '../worker/queries';
 import { ensureWorker } from '../worker/spawn';
 import type { OperationContext } from './index';
 
-/**
- * Asks the worker one command through the inbox, as tasks do (src/tasks/link.ts), and waits for its
- * `results/<id>.json`. An operation never opens the store (the worker owns it). With `start: false`
- * (a read) nothing is sent when no worker runs: the answer is undefined and the caller says so; with
- * `start: true` (an action) a worker is started. The result file is watched, not polled every 100 ms as
- * a task does: the page waits for this answer, and each operation has about 150 ms in all.
- */
-export async function askWorker(
-  ctx: OperationContext,
-  cmd: CommandBody,
-  opts: { start: boolean; timeoutMs: number },
-): Promise<CommandResult | undefined> {
-  const paths = dataPaths(ctx.dataDir);
-  if (!opts.start && workerAlive(paths.pidFile) === undefined) return undefined;
-  const id = `${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
-  const file = path.join(paths.results, `${id}.json`);
-  fs.mkdirSync(paths.results, { recursive: true, mode: 0o700 });
-  const { name, ...args } = cmd;
-  // The connection lets a worker started for this command reach Stash (the file is owner-only: it holds the cookie).
-  await writeInboxFile(paths.inbox, 'cmd', JSON.stringify({ id, cmd: name, args, at: Date.now(), connection: ctx.connection }));
-  if (opts.start) ensureWorker(ctx.dataDir, ctx.entryFile);
+/** Why no answer came: no worker runs (a read starts none), or it did not answer in time. */
+export type NoAnswer = 'not_running' | 'no_answer';
 
-  return new Promise<CommandResult | undefined>((resolve) => {
+const newId = () => `${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
+
+/**
+ * Waits for `results/<id>.json`. The folder is watched, not polled every 100 ms as a task does: the page
+ * waits for this answer, and each operation has about 150 ms in all. `keepAlive` runs every 250 ms.
+ */
+function waitForResult(paths: DataPaths, id: string, timeoutMs: number, keepAlive: () => NoAnswer | undefined): Promise<CommandResult | NoAnswer> {
+  const file = path.join(paths.results, `${id}.json`);
+  return new Promise((resolve) => {
     let done = false;
     let watcher: fs.FSWatcher | undefined;
     const timers: NodeJS.Timeout[] = [];
-    const finish = (r: CommandResult | undefined) => {
+    const finish = (r: CommandResult | NoAnswer) => {
       if (done) return;
       done = true;
       watcher?.close();
@@ -55,15 +45,51 @@ export async function askWorker(
     } catch {
       // No watcher (a network mount): the interval below still finds it.
     }
-    timers.push(setInterval(() => {
-      look();
-      // A read gives up when the worker is gone; an action restarts one (the lock keeps it to one).
-      if (opts.start) ensureWorker(ctx.dataDir, ctx.entryFile);
-      else if (workerAlive(paths.pidFile) === undefined) finish(undefined);
-    }, 250));
-    timers.push(setTimeout(() => finish(undefined), opts.timeoutMs));
+    timers.push(
+      setInterval(() => {
+        look();
+        const gone = keepAlive();
+        if (gone) finish(gone);
+      }, 250),
+    );
+    timers.push(setTimeout(() => finish('no_answer'), timeoutMs));
     look();
   });
+}
+
+/**
+ * An action: one command to the worker through the inbox, as tasks send theirs (src/tasks/link.ts),
+ * starting a worker when none runs. An operation never opens the store (the worker owns it).
+ */
+export async function askWorker(ctx: OperationContext, cmd: CommandBody, timeoutMs: number): Promise<CommandResult | NoAnswer> {
+  const paths = dataPaths(ctx.dataDir);
+  const id = newId();
+  fs.mkdirSync(paths.results, { recursive: true, mode: 0o700 });
+  const { name, ...args } = cmd;
+  // The connection lets a worker started for this command reach Stash (the file is owner-only: it holds the cookie).
+  await writeInboxFile(paths.inbox, 'cmd', JSON.stringify({ id, cmd: name, args, at: Date.now(), connection: ctx.connection }));
+  ensureWorker(ctx.dataDir, ctx.entryFile);
+  // A worker that was just leaving may have missed it: start another (the lock keeps it to one).
+  return waitForResult(paths, id, timeoutMs, () => void ensureWorker(ctx.dataDir, ctx.entryFile));
+}
+
+/**
+ * A read: one scene's state, asked through the worker's query folder (src/worker/queries.ts), which it
+ * answers even in the middle of a round. With no worker running nothing is asked and none is started.
+ */
+export async function askSceneState(ctx: OperationContext, sceneId: string, timeoutMs: number): Promise<CommandResult | NoAnswer> {
+  const paths = dataPaths(ctx.dataDir);
+  if (workerAlive(paths.pidFile) === undefined) return 'not_running';
+  const id = newId();
+  const dir = queryDir(paths);
+  fs.mkdirSync(paths.results, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, `${id}.json`);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ id, query: 'scene_state', sceneId }), { mode: 0o600 });
+  fs.renameSync(`${file}.tmp`, file);
+  const answer = await waitForResult(paths, id, timeoutMs, () => (workerAlive(paths.pidFile) === undefined ? 'not_running' : undefined));
+  if (typeof answer === 'string') fs.rmSync(file, { force: true });
+  return answer;
 }
 
 /** `scene_id` as Stash's ids are: digits, as a string or a number. */

@@ -49,8 +49,8 @@ export const uiActionOperation: OperationHandler = async (ctx, args): Promise<Ui
     throw new OperationError(`ui_action needs action, one of: ${ACTIONS.join(', ')}; got ${JSON.stringify(action ?? null)}`);
   }
   const cmd = commandFor(action as Action, args);
-  const r = await askWorker(ctx, cmd, { start: true, timeoutMs: 60_000 });
-  if (!r) throw new OperationError(`the PlexCourier worker did not answer within a minute; see plexcourier.log in ${ctx.dataDir}`);
+  const r = await askWorker(ctx, cmd, 60_000);
+  if (typeof r === 'string') throw new OperationError(`the PlexCourier worker did not answer within a minute; see plexcourier.log in ${ctx.dataDir}`);
   if (!r.ok) throw new OperationError(r.message);
   return { action, message: r.message, ...(r.data ?? {}) };
 };

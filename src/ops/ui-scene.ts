@@ -1,4 +1,4 @@
-import { askWorker, sceneIdArg } from './ask';
+import { askSceneState, sceneIdArg } from './ask';
 import { OperationError, type OperationHandler } from './index';
 import type { UiScene } from './ui-types';
 
@@ -59,9 +59,10 @@ export function badgeFromState(sceneId: string, d: SceneStateData): UiScene {
 export const uiSceneOperation: OperationHandler = async (ctx, args): Promise<UiScene> => {
   const sceneId = sceneIdArg(args);
   if (!sceneId) throw new OperationError(`ui_scene needs scene_id, a Stash scene id such as "42"; got ${JSON.stringify(args.scene_id ?? null)}`);
-  const r = await askWorker(ctx, { name: 'scene_state', sceneId }, { start: false, timeoutMs: 5_000 });
-  if (!r) {
-    return { sceneId, worker: 'not_running', state: 'unknown', syncedAt: null, nextRunAt: null, attempts: null, message: null, errorClass: null, ratingKey: null, plexWebUrl: null };
+  const r = await askSceneState(ctx, sceneId, 5_000);
+  if (typeof r === 'string') {
+    const message = r === 'not_running' ? null : 'the worker did not answer within 5 s';
+    return { sceneId, worker: r === 'not_running' ? 'not_running' : 'running', state: 'unknown', syncedAt: null, nextRunAt: null, attempts: null, message, errorClass: null, ratingKey: null, plexWebUrl: null };
   }
   if (!r.ok) throw new OperationError(r.message);
   return badgeFromState(sceneId, r.data as unknown as SceneStateData);

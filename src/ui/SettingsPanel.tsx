@@ -14,7 +14,15 @@ export interface PluginSettingInfo {
 type Saved = Record<string, unknown>;
 type SaveFn = (key: string, value: unknown) => void;
 
-function Field(props: { layout: FieldLayout; info: PluginSettingInfo; saved: Saved; save: SaveFn; draft: Record<string, string>; setDraft: (key: string, v: string) => void }) {
+function Field(props: {
+  layout: FieldLayout;
+  info: PluginSettingInfo;
+  saved: Saved;
+  save: SaveFn;
+  draft: Record<string, string>;
+  setDraft: (key: string, v: string) => void;
+  clearDraft: (key: string) => void;
+}) {
   const { layout, info, saved } = props;
   const id = `plexcourier-setting-${info.name}`;
   const label = info.display_name || info.name;
@@ -23,7 +31,7 @@ function Field(props: { layout: FieldLayout; info: PluginSettingInfo; saved: Sav
     const on = saved[info.name] === true;
     const checked = layout.invert ? !on : on;
     return (
-      <div className="setting plexcourier-setting" data-key={info.name}>
+      <div className="plexcourier-setting" data-key={info.name}>
         <div className="custom-control custom-switch">
           <input type="checkbox" className="custom-control-input" id={id} checked={checked} onChange={() => props.save(info.name, !on)} />
           <label className="custom-control-label" htmlFor={id}>
@@ -36,15 +44,18 @@ function Field(props: { layout: FieldLayout; info: PluginSettingInfo; saved: Sav
   }
   const stored = saved[info.name];
   const text = props.draft[info.name] ?? (stored === undefined || stored === null ? (info.type === 'NUMBER' ? '0' : '') : String(stored));
+  const edited = props.draft[info.name] !== undefined && props.draft[info.name] !== (stored === undefined || stored === null ? (info.type === 'NUMBER' ? '0' : '') : String(stored));
+  // Text is saved on Enter or Save, never on leaving the field: a Test connection must be able to try a
+  // token or URL that is typed but not yet saved.
   const commit = () => {
     const d = props.draft[info.name];
     if (d === undefined) return;
     const value = info.type === 'NUMBER' ? (d.trim() === '' ? 0 : Number(d)) : d.trim();
     if (info.type === 'NUMBER' && !Number.isFinite(value as number)) return;
-    if (value !== (stored ?? (info.type === 'NUMBER' ? 0 : ''))) props.save(info.name, value);
+    props.save(info.name, value);
   };
   return (
-    <div className="setting plexcourier-setting form-group" data-key={info.name}>
+    <div className="plexcourier-setting form-group" data-key={info.name}>
       <label htmlFor={id} className="mb-1">
         {label}
       </label>
@@ -57,9 +68,9 @@ function Field(props: { layout: FieldLayout; info: PluginSettingInfo; saved: Sav
           spellCheck={false}
           value={text}
           onChange={(e) => props.setDraft(info.name, e.currentTarget.value)}
-          onBlur={commit}
           onKeyDown={(e) => {
             if (e.key === 'Enter') commit();
+            if (e.key === 'Escape') props.clearDraft(info.name);
           }}
           style={layout.number ? { maxWidth: '8em' } : undefined}
         />
@@ -68,8 +79,18 @@ function Field(props: { layout: FieldLayout; info: PluginSettingInfo; saved: Sav
             {revealed ? 'Hide' : 'Show'}
           </button>
         )}
+        {edited && (
+          <>
+            <button type="button" className="btn btn-sm btn-primary ml-2" onClick={commit}>
+              Save
+            </button>
+            <button type="button" className="btn btn-sm btn-link ml-1" onClick={() => props.clearDraft(info.name)}>
+              Cancel
+            </button>
+          </>
+        )}
         {layout.number && (
-          <span className="ml-2 small text-muted plexcourier-effective" data-testid={`effective-${info.name}`}>
+          <span className="ml-2 small text-muted plexcourier-effective text-nowrap" data-testid={`effective-${info.name}`}>
             {effectiveNumber(props.draft[info.name] ?? stored, layout.number.fallback, layout.number.unit)}
           </span>
         )}
@@ -152,16 +173,18 @@ export function PlexCourierSettings(props: { settings: PluginSettingInfo[] }) {
   }, []);
 
   const setDraft = (key: string, v: string) => setDraftState((d) => ({ ...d, [key]: v }));
+  const clearDraft = (key: string) =>
+    setDraftState((d) => {
+      const { [key]: _dropped, ...rest } = d;
+      return rest;
+    });
   const save: SaveFn = (key, value) => {
     setSaved((s) => ({ ...(s ?? {}), [key]: value }));
     setStatus('Saving…');
     saveSettings({ [key]: value }).then(
       (stored) => {
         setSaved(stored);
-        setDraftState((d) => {
-          const { [key]: _done, ...rest } = d;
-          return rest;
-        });
+        clearDraft(key);
         setStatus('Saved');
         setError(null);
       },
@@ -198,7 +221,7 @@ export function PlexCourierSettings(props: { settings: PluginSettingInfo[] }) {
         return (
           <Section key={section.id} layout={section}>
             {fields.map((f) => (
-              <Field key={f.key} layout={f} info={byName.get(f.key)!} saved={saved} save={save} draft={draft} setDraft={setDraft} />
+              <Field key={f.key} layout={f} info={byName.get(f.key)!} saved={saved} save={save} draft={draft} setDraft={setDraft} clearDraft={clearDraft} />
             ))}
             {section.id === 'connection' && <ConnectionTest draftValues={draftValues} />}
           </Section>

@@ -54,8 +54,7 @@ const commandBodySchema = z.discriminatedUnion('name', [
   }),
   z.object({ name: z.literal('purge_dlq'), olderThanDays: z.number().positive() }),
   z.object({ name: z.literal('clear_dlq') }),
-  // For the PlexCourier page in Stash (src/ops/): one scene's state for its badge, and removing failed entries.
-  z.object({ name: z.literal('scene_state'), sceneId: z.string().regex(/^\d+$/) }),
+  // For the PlexCourier page in Stash (src/ops/): removing failed entries without retrying them.
   z.object({ name: z.literal('dlq_remove'), sceneIds: z.array(z.string().regex(/^\d+$/)).min(1).max(10_000) }),
   z.object({ name: z.literal('clear_queue') }),
   z.object({ name: z.literal('rebuild_index') }),
@@ -128,8 +127,6 @@ async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandR
       const removed = await store.clearDlq();
       return { ok: true, message: `removed ${removed} DLQ entr${removed === 1 ? 'y' : 'ies'}`, data: { removed } };
     }
-    case 'scene_state':
-      return { ok: true, message: `state of scene ${cmd.sceneId}`, data: await sceneState(cmd.sceneId, ctx) };
     case 'dlq_remove': {
       const removed = await store.removeDlq(cmd.sceneIds);
       return { ok: true, message: `removed ${removed} DLQ entr${removed === 1 ? 'y' : 'ies'} without retrying`, data: { removed } };
@@ -182,8 +179,8 @@ function machineIdentifier(ctx: CommandContext): string | undefined {
   return entry.value;
 }
 
-/** What the scene badge shows: the scene's job, failed entry, last completed run and sync record. Read-only. */
-async function sceneState(sceneId: string, ctx: CommandContext): Promise<Record<string, unknown>> {
+/** What the scene badge shows: the scene's job, failed entry, last completed run and sync record. Read-only (src/worker/queries.ts). */
+export async function sceneState(sceneId: string, ctx: CommandContext): Promise<Record<string, unknown>> {
   const job = ctx.store.jobForScene(sceneId);
   const dlq = ctx.store.dlqList({ sceneIds: [sceneId], limit: 1 })[0];
   const record = await ctx.store.getSyncRecord(sceneId);

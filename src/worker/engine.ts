@@ -12,6 +12,7 @@ import { Dispatcher } from './dispatch';
 import { interpretEvent } from './interpret';
 import { handleCommand, type CommandContext } from './commands';
 import { MinuteHistory } from './history';
+import { startQueryResponder } from './queries';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -68,6 +69,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   await startupReport(store, config, log);
 
   const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake };
+  const stopQueries = startQueryResponder(commandContext);
   let lastActivity = Date.now();
   try {
     while (!stopping) {
@@ -108,9 +110,11 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
     return await closeAndLeave('stopped');
   } finally {
     watcher?.close();
+    stopQueries();
   }
 
   async function closeAndLeave(reason: 'idle' | 'stopped'): Promise<EngineExit> {
+    stopQueries();
     await dispatcher.shutdown();
     status.update({ ...snapshot(store, config, dispatcher, paths, history), exiting: true });
     await status.flush();

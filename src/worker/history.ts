@@ -41,7 +41,8 @@ export class MinuteHistory {
     // Unchanged scenes were checked and found in step: they count as synced for the user.
     const synced = totals.synced + totals.unchanged;
     const errors = totals.retried + totals.deadLettered;
-    const prev = this.last ?? { synced, errors };
+    // The totals are the engine's since it started, so the first call counts from zero.
+    const prev = this.last ?? { synced: 0, errors: 0 };
     this.last = { synced, errors };
     const at = now - (now % MINUTE);
     let bucket = this.buckets[this.buckets.length - 1];

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUiWorld, type UiWorld } from './world';
 

@@ -34,7 +34,7 @@ describe('MinuteHistory', () => {
     h.record(totals(12), T0 + 130_000);
     expect(h.list()).toEqual([
       { at: T0, synced: 5, errors: 0 },
-      { at: T0 + 120_000, synced: 2, errors: 0 },
+      { at: T0 + 120_000, synced: 12, errors: 0 },
     ]);
   });
 });

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { DataPaths } from '../paths';
+import { sceneState, writeResult, type CommandContext } from './commands';
+
+/**
+ * Read-only questions from the page in Stash (the scene badge), answered at once even while a round of
+ * jobs is being written: the engine's loop only comes back to the inbox between rounds, which during a
+ * Sync All can take many seconds, and a badge should not wait that long. They use their own folder, so
+ * the inbox's ingestion never sees them, and they change nothing, so order does not matter.
+ *
+ * A query is `queries/<id>.json` (written as `.tmp`, then renamed), `{"id", "query": "scene_state",
+ * "sceneId"}`; the answer goes to `results/<id>.json` like a command's.
+ */
+export function queryDir(paths: DataPaths): string {
+  return path.join(paths.root, 'queries');
+}
+
+const querySchema = z.object({ id: z.string().regex(/^[0-9a-z-]+$/), query: z.literal('scene_state'), sceneId: z.string().regex(/^\d+$/) });
+
+/** Starts answering queries; returns a function that stops. */
+export function startQueryResponder(ctx: CommandContext): () => void {
+  const dir = queryDir(ctx.paths);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let running = false;
+  let again = false;
+  const sweep = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        let names: string[] = [];
+        try {
+          names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
+        } catch {
+          return;
+        }
+        for (const name of names) {
+          const file = path.join(dir, name);
+          let raw: string;
+          try {
+            raw = fs.readFileSync(file, 'utf8');
+            fs.rmSync(file, { force: true });
+          } catch {
+            continue;
+          }
+          let parsed;
+          try {
+            parsed = querySchema.safeParse(JSON.parse(raw));
+          } catch {
+            parsed = undefined;
+          }
+          if (!parsed?.success) {
+            ctx.log.warn(`ignored an unreadable query file ${name}`);
+            continue;
+          }
+          const q = parsed.data;
+          try {
+            writeResult(ctx.paths, { id: q.id, ok: true, message: `state of scene ${q.sceneId}`, data: await sceneState(q.sceneId, ctx) });
+          } catch (err) {
+            writeResult(ctx.paths, { id: q.id, ok: false, message: (err as Error).message });
+          }
+        }
+      } while (again);
+    } finally {
+      running = false;
+    }
+  };
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    watcher = fs.watch(dir, () => void sweep());
+  } catch {
+    // polled below
+  }
+  const timer = setInterval(() => void sweep(), 1_000);
+  timer.unref?.();
+  void sweep();
+  return () => {
+    watcher?.close();
+    clearInterval(timer);
+  };
+}
