@@ -5,7 +5,7 @@ import { writeInboxFile } from '../inbox/write';
 import { dataPaths, type DataPaths } from '../paths';
 import type { CommandBody, CommandResult } from '../worker/commands';
 import { workerAlive } from '../worker/pidfile';
-import { queryDir } from '../worker/queries';
+import { queryDir } from '../worker/query-dir';
 import { ensureWorker } from '../worker/spawn';
 import type { OperationContext } from './index';
 

@@ -1,7 +1,5 @@
 import type { ServerConnection } from '../stash/input';
 import { statusOperation } from './status';
-import { uiActionOperation } from './ui-action';
-import { uiSceneOperation } from './ui-scene';
 import { uiStatusOperation } from './ui-status';
 
 /**
@@ -39,9 +37,10 @@ export class OperationError extends Error {
 export const OPERATIONS: Readonly<Record<string, OperationHandler>> = {
   status: statusOperation,
   ui_status: uiStatusOperation,
-  ui_scene: uiSceneOperation,
-  ui_action: uiActionOperation,
-  // Loaded only when asked: it brings the Plex client and the settings schemas, which the reads do without.
+  // Loaded only when asked: each start of Node pays for every module it initialises (the worker's command
+  // schemas, the Plex client), and each operation is a fresh process.
+  ui_scene: async (ctx, args) => (await import('./ui-scene')).uiSceneOperation(ctx, args),
+  ui_action: async (ctx, args) => (await import('./ui-action')).uiActionOperation(ctx, args),
   health: async (ctx, args) => (await import('./health')).healthOperation(ctx, args),
 };
 

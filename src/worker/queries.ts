@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { DataPaths } from '../paths';
 import { sceneState, writeResult, type CommandContext } from './commands';
+import { queryDir } from './query-dir';
 
 /**
  * Read-only questions from the page in Stash (the scene badge), answered at once even while a round of
@@ -13,9 +13,7 @@ import { sceneState, writeResult, type CommandContext } from './commands';
  * A query is `queries/<id>.json` (written as `.tmp`, then renamed), `{"id", "query": "scene_state",
  * "sceneId"}`; the answer goes to `results/<id>.json` like a command's.
  */
-export function queryDir(paths: DataPaths): string {
-  return path.join(paths.root, 'queries');
-}
+export { queryDir } from './query-dir';
 
 const querySchema = z.object({ id: z.string().regex(/^[0-9a-z-]+$/), query: z.literal('scene_state'), sceneId: z.string().regex(/^\d+$/) });
 
