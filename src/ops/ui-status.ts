@@ -3,6 +3,13 @@ import { readStatusSnapshot } from '../tasks/status';
 import type { OperationHandler } from './index';
 import type { UiFailedGroup, UiStatus, WorkerState } from './ui-types';
 
+function stashOutage(raw: unknown): UiStatus['stashOutage'] {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const o = raw as { unreachableSince?: unknown; nextProbeAt?: unknown; message?: unknown };
+  if (typeof o.unreachableSince !== 'number') return null;
+  return { since: o.unreachableSince, nextProbeAt: typeof o.nextProbeAt === 'number' ? o.nextProbeAt : null, message: typeof o.message === 'string' ? o.message : 'Stash is not answering' };
+}
+
 /**
  * `ui_status`: everything the PlexCourier page shows, from what the worker publishes (status.json and
  * its pid file) — never the store. The counts are the very object `status --json` prints.
@@ -38,6 +45,7 @@ export const uiStatusOperation: OperationHandler = async (ctx): Promise<UiStatus
         }
       : null,
     paused: s.paused ?? null,
+    stashOutage: stashOutage(s.stash),
     problem: s.config?.problem ?? null,
     history: Array.isArray(s.history) ? (s.history as UiStatus['history']) : [],
     failed: [...groups.values()].sort((x, y) => y.count - x.count || x.errorClass.localeCompare(y.errorClass)),

@@ -30,6 +30,8 @@ export interface UiStatus {
   inboxWaiting: number;
   breaker: { state: 'closed' | 'open' | 'half_open'; nextProbeAt: number | null; outages: { start: number; end?: number }[] } | null;
   paused: { reason: string; since: number } | null;
+  /** Stash not answering the worker: the queue waits (no attempt used) until it does. */
+  stashOutage: { since: number; nextProbeAt: number | null; message: string } | null;
   /** Why nothing syncs (settings missing or wrong), in words. */
   problem: string | null;
   history: { at: number; synced: number; errors: number }[];

@@ -239,6 +239,12 @@ export function PlexCourierPage() {
           <strong>Paused since {clock(s.paused.since, now)}:</strong> {s.paused.reason}. No scene is lost; the queue resumes once this is fixed.
         </div>
       )}
+      {s?.stashOutage && (
+        <div className="alert alert-warning" data-testid="stash-outage">
+          <strong>Stash is not answering PlexCourier since {clock(s.stashOutage.since, now)}:</strong> {s.stashOutage.message}. The queue waits without using attempts
+          {s.stashOutage.nextProbeAt ? `; next try ${clock(s.stashOutage.nextProbeAt, now)}` : ''}.
+        </div>
+      )}
       {s?.problem && (
         <div className="alert alert-warning">
           <strong>Not syncing:</strong> {s.problem}
