@@ -73,11 +73,14 @@ export async function askWorker(ctx: OperationContext, cmd: CommandBody, timeout
   return waitForResult(paths, id, timeoutMs, () => void ensureWorker(ctx.dataDir, ctx.entryFile));
 }
 
+/** What the worker's query folder answers (src/worker/queries.ts). */
+export type QueryBody = { query: 'scene_state'; sceneId: string } | { query: 'plex_items'; sceneIds: string[] };
+
 /**
- * A read: one scene's state, asked through the worker's query folder (src/worker/queries.ts), which it
- * answers even in the middle of a round. With no worker running nothing is asked and none is started.
+ * A read, asked through the worker's query folder (src/worker/queries.ts), which it answers even in the
+ * middle of a round. With no worker running nothing is asked and none is started.
  */
-export async function askSceneState(ctx: OperationContext, sceneId: string, timeoutMs: number): Promise<CommandResult | NoAnswer> {
+export async function askQuery(ctx: OperationContext, body: QueryBody, timeoutMs: number): Promise<CommandResult | NoAnswer> {
   const paths = dataPaths(ctx.dataDir);
   if (workerAlive(paths.pidFile) === undefined) return 'not_running';
   const id = newId();
@@ -85,7 +88,7 @@ export async function askSceneState(ctx: OperationContext, sceneId: string, time
   fs.mkdirSync(paths.results, { recursive: true, mode: 0o700 });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${id}.json`);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ id, query: 'scene_state', sceneId }), { mode: 0o600 });
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ id, ...body }), { mode: 0o600 });
   fs.renameSync(`${file}.tmp`, file);
   const answer = await waitForResult(paths, id, timeoutMs, () => (workerAlive(paths.pidFile) === undefined ? 'not_running' : undefined));
   if (typeof answer === 'string') fs.rmSync(file, { force: true });

@@ -1,5 +1,6 @@
-import { askSceneState, sceneIdArg } from './ask';
+import { askQuery, sceneIdArg } from './ask';
 import { OperationError, type OperationHandler } from './index';
+import { plexWebUrl } from './plex-web';
 import type { UiScene } from './ui-types';
 
 interface SceneStateData {
@@ -11,10 +12,6 @@ interface SceneStateData {
   machineIdentifier: string | null;
 }
 
-/** Plex Web's page for an item of this server (the server's own /web, so no plex.tv account is involved). */
-export function plexWebUrl(plexUrl: string, machineIdentifier: string, ratingKey: string): string {
-  return `${plexUrl}/web/index.html#!/server/${encodeURIComponent(machineIdentifier)}/details?key=${encodeURIComponent(`/library/metadata/${ratingKey}`)}`;
-}
 
 /** The badge's state from the worker's answer: the job first (what happens next), then the DLQ, then the last sync. */
 export function badgeFromState(sceneId: string, d: SceneStateData): UiScene {
@@ -59,7 +56,7 @@ export function badgeFromState(sceneId: string, d: SceneStateData): UiScene {
 export const uiSceneOperation: OperationHandler = async (ctx, args): Promise<UiScene> => {
   const sceneId = sceneIdArg(args);
   if (!sceneId) throw new OperationError(`ui_scene needs scene_id, a Stash scene id such as "42"; got ${JSON.stringify(args.scene_id ?? null)}`);
-  const r = await askSceneState(ctx, sceneId, 5_000);
+  const r = await askQuery(ctx, { query: 'scene_state', sceneId }, 5_000);
   if (typeof r === 'string') {
     const message = r === 'not_running' ? null : 'the worker did not answer within 5 s';
     return { sceneId, worker: r === 'not_running' ? 'not_running' : 'running', state: 'unknown', syncedAt: null, nextRunAt: null, attempts: null, message, errorClass: null, ratingKey: null, plexWebUrl: null };

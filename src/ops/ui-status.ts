@@ -1,7 +1,23 @@
 import type { DlqEntry } from '../queue/types';
 import { readStatusSnapshot } from '../tasks/status';
+import { askQuery } from './ask';
+import { plexWebUrl } from './plex-web';
 import type { OperationHandler } from './index';
 import type { UiFailedGroup, UiStatus, WorkerState } from './ui-types';
+
+/** The failed scenes' Plex items, from the worker's sync records; skipped (left unknown) if it does not answer in a second. */
+async function addPlexItems(ctx: Parameters<OperationHandler>[0], groups: UiFailedGroup[]): Promise<void> {
+  const entries = groups.flatMap((g) => g.entries);
+  const r = await askQuery(ctx, { query: 'plex_items', sceneIds: entries.map((e) => e.sceneId) }, 1_000);
+  if (typeof r === 'string' || !r.ok || !r.data) return;
+  const d = r.data as { items: Record<string, string>; plexUrl: string | null; machineIdentifier: string | null };
+  for (const e of entries) {
+    const rk = d.items[e.sceneId];
+    if (!rk) continue;
+    e.ratingKey = rk;
+    e.plexWebUrl = d.plexUrl && d.machineIdentifier ? plexWebUrl(d.plexUrl, d.machineIdentifier, rk) : null;
+  }
+}
 
 function stashOutage(raw: unknown): UiStatus['stashOutage'] {
   if (typeof raw !== 'object' || raw === null) return null;
@@ -27,8 +43,9 @@ export const uiStatusOperation: OperationHandler = async (ctx): Promise<UiStatus
   for (const e of published) {
     const g = groups.get(e.errorClass) ?? { errorClass: e.errorClass, count: 0, entries: [] };
     groups.set(e.errorClass, g);
-    g.entries.push({ sceneId: e.sceneId, message: e.message, attempts: e.attempts, failedAt: e.failedAt });
+    g.entries.push({ sceneId: e.sceneId, message: e.message, attempts: e.attempts, failedAt: e.failedAt, ratingKey: null, plexWebUrl: null });
   }
+  if (running && published.length > 0) await addPlexItems(ctx, [...groups.values()]);
   for (const g of groups.values()) g.entries.sort((a, b) => b.failedAt - a.failedAt);
   const b = s.breaker;
   return {

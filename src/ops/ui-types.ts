@@ -11,6 +11,9 @@ export interface UiFailedEntry {
   message: string;
   attempts: number;
   failedAt: number;
+  /** The scene's Plex item, when an earlier sync recorded it (asked of a running worker). */
+  ratingKey: string | null;
+  plexWebUrl: string | null;
 }
 
 export interface UiFailedGroup {

@@ -54,6 +54,7 @@ function FailedGroup(props: {
               <th>Error</th>
               <th className="text-right">Attempts</th>
               <th>When</th>
+              <th>Plex item</th>
               <th />
             </tr>
           </thead>
@@ -68,6 +69,15 @@ function FailedGroup(props: {
                   <td className="plexcourier-message">{e.message}</td>
                   <td className="text-right">{e.attempts}</td>
                   <td title={new Date(e.failedAt).toLocaleString()}>{ago(e.failedAt, props.now)}</td>
+                  <td className="plexcourier-plex-item">
+                    {e.plexWebUrl ? (
+                      <a href={e.plexWebUrl} target="_blank" rel="noopener noreferrer" title="Open in Plex Web">
+                        item {e.ratingKey}
+                      </a>
+                    ) : (
+                      (e.ratingKey ? `item ${e.ratingKey}` : <span className="text-muted">—</span>)
+                    )}
+                  </td>
                   <td className="text-nowrap text-right">
                     <button type="button" className="btn btn-sm btn-primary mr-1" disabled={props.busy} onClick={() => props.onRetry(e.sceneId)}>
                       Retry
@@ -81,7 +91,7 @@ function FailedGroup(props: {
             })}
             {g.entries.length < g.count && (
               <tr>
-                <td colSpan={5} className="text-muted small">
+                <td colSpan={6} className="text-muted small">
                   and {g.count - g.entries.length} more (retry the class to include them)
                 </td>
               </tr>

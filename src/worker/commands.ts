@@ -197,6 +197,17 @@ export async function sceneState(sceneId: string, ctx: CommandContext): Promise<
   };
 }
 
+/** The Plex items of these scenes where a sync record knows them (the failed list's Plex column). Read-only. */
+export async function plexItems(sceneIds: readonly string[], ctx: CommandContext): Promise<Record<string, unknown>> {
+  const records = await ctx.store.getSyncRecords(sceneIds);
+  const items: Record<string, string> = {};
+  sceneIds.forEach((id, i) => {
+    const rk = records[i]?.ratingKeys[0];
+    if (rk) items[id] = rk;
+  });
+  return { items, plexUrl: ctx.config.describe().plexUrl, machineIdentifier: Object.keys(items).length ? (machineIdentifier(ctx) ?? null) : null };
+}
+
 /**
  * Reconcile: of the scenes the task listed, which are missing from Plex (no item has their file),
  * stale (changed in Stash after the last sync) or never synced — and queue those.

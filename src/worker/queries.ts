@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { sceneState, writeResult, type CommandContext } from './commands';
+import { plexItems, sceneState, writeResult, type CommandContext } from './commands';
 import { queryDir } from './query-dir';
 
 /**
@@ -10,12 +10,20 @@ import { queryDir } from './query-dir';
  * Sync All can take many seconds, and a badge should not wait that long. They use their own folder, so
  * the inbox's ingestion never sees them, and they change nothing, so order does not matter.
  *
- * A query is `queries/<id>.json` (written as `.tmp`, then renamed), `{"id", "query": "scene_state",
- * "sceneId"}`; the answer goes to `results/<id>.json` like a command's.
+ * A query is `queries/<id>.json` (written as `.tmp`, then renamed): `{"id", "query": "scene_state",
+ * "sceneId"}` (the badge) or `{"id", "query": "plex_items", "sceneIds"}` (the failed list's Plex items);
+ * the answer goes to `results/<id>.json` like a command's.
  */
 export { queryDir } from './query-dir';
 
-const querySchema = z.object({ id: z.string().regex(/^[0-9a-z-]+$/), query: z.literal('scene_state'), sceneId: z.string().regex(/^\d+$/) });
+const id = z.string().regex(/^[0-9a-z-]+$/);
+const sceneId = z.string().regex(/^\d+$/);
+const querySchema = z.discriminatedUnion('query', [
+  z.object({ id, query: z.literal('scene_state'), sceneId }),
+  z.object({ id, query: z.literal('plex_items'), sceneIds: z.array(sceneId).max(1_000) }),
+]);
+
+export type Query = z.infer<typeof querySchema>;
 
 /** Starts answering queries; returns a function that stops. */
 export function startQueryResponder(ctx: CommandContext): () => void {
@@ -59,7 +67,8 @@ export function startQueryResponder(ctx: CommandContext): () => void {
           }
           const q = parsed.data;
           try {
-            writeResult(ctx.paths, { id: q.id, ok: true, message: `state of scene ${q.sceneId}`, data: await sceneState(q.sceneId, ctx) });
+            const data = q.query === 'scene_state' ? await sceneState(q.sceneId, ctx) : await plexItems(q.sceneIds, ctx);
+            writeResult(ctx.paths, { id: q.id, ok: true, message: q.query, data });
           } catch (err) {
             writeResult(ctx.paths, { id: q.id, ok: false, message: (err as Error).message });
           }

@@ -29,11 +29,30 @@ describe('ui_status', () => {
     const out = ui.output as Record<string, any>;
     expect(out.counts).toEqual((status.output as Record<string, any>).counts);
     expect(out.worker.state).toMatch(/running|idle/);
-    expect(out.failed).toEqual([{ errorClass: 'bad_request', count: 1, entries: [expect.objectContaining({ sceneId: '2', attempts: expect.any(Number) })] }]);
+    expect(out.failed).toEqual([{ errorClass: 'bad_request', count: 1, entries: [expect.objectContaining({ sceneId: '2', attempts: expect.any(Number), ratingKey: null })] }]);
     expect(out.history.reduce((n: number, b: { synced: number }) => n + b.synced, 0)).toBeGreaterThanOrEqual(1);
     expect(out.history.reduce((n: number, b: { errors: number }) => n + b.errors, 0)).toBeGreaterThanOrEqual(1);
     expect(out.breaker.state).toBe('closed');
     expect(ui.stdout).not.toContain(env.plex.token);
+  });
+
+  it('gives a failed scene its Plex item when an earlier sync recorded it', async () => {
+    env = await startEnv({ scenes: 2 });
+    await env.edit('1', { title: 'Synced once' });
+    await env.waitFor(() => env!.plexItem('1').scalars.title === 'Synced once', 'the first sync');
+    const fault = env.plex.setFault({ kind: 'status', status: 400, method: 'PUT' });
+    await env.edit('1', { title: 'Then refused' });
+    await env.edit('2', { title: 'Refused, never synced' });
+    await env.waitFor(() => env!.status().counts?.dlq === 2, 'two DLQ entries');
+    env.plex.clearFault(fault);
+    const rk = env.plexItem('1').ratingKey;
+    let entries: Record<string, any>[] = [];
+    await env.waitFor(async () => {
+      entries = ((await env!.operation({ mode: 'ui_status' })).output as any).failed[0].entries;
+      return entries.some((e) => e.plexWebUrl);
+    }, 'the Plex Web link of the failed scene');
+    expect(entries.find((e) => e.sceneId === '1')).toMatchObject({ ratingKey: rk, plexWebUrl: expect.stringContaining(encodeURIComponent(`/library/metadata/${rk}`)) });
+    expect(entries.find((e) => e.sceneId === '2')).toMatchObject({ ratingKey: null, plexWebUrl: null });
   });
 
   it('says the worker is not running, and what it last saw, without starting one', async () => {

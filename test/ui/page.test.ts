@@ -19,6 +19,8 @@ describe('the PlexCourier page', () => {
   it('shows the same counts as status --json, the failed entry by class, and retries it into Plex', async () => {
     w = await startUiWorld({ scenes: 3 });
     const { env, page } = w;
+    await env.edit('2', { title: 'Synced before' });
+    await env.waitFor(() => env.plexItem('2').scalars.title === 'Synced before', 'scene 2 synced once');
     const fault = env.plex.setFault({ kind: 'status', status: 400, method: 'PUT' });
     await env.edit('2', { title: 'Refused at first' });
     await env.waitFor(() => env.status().counts?.dlq === 1, 'the DLQ entry');
@@ -32,8 +34,10 @@ describe('the PlexCourier page', () => {
     const status = w.statusJson();
     for (const key of ['ready', 'delayed', 'active', 'dlq', 'done']) expect(await count(key).textContent(), key).toBe(String(status.counts[key]));
     const row = page.locator('tr[data-scene-id="2"]');
-    await expect.poll(() => row.locator('a').textContent()).toBe('Refused at first');
-    expect(await row.locator('a').getAttribute('href')).toBe('/scenes/2');
+    await expect.poll(() => row.locator('a').first().textContent()).toBe('Refused at first');
+    expect(await row.locator('a').first().getAttribute('href')).toBe('/scenes/2');
+    // Its Plex item, known from the earlier sync, links to Plex Web.
+    await expect.poll(() => row.locator('.plexcourier-plex-item a').getAttribute('href'), { timeout: 10_000 }).toContain(`/server/${env.plex.machineIdentifier}/`);
     await w.shot('page');
 
     await row.getByRole('button', { name: 'Retry' }).click();
