@@ -18,7 +18,7 @@ api.register.route(PAGE_PATH, PlexCourierPage);
 function NavButton() {
   const { NavLink } = api.libraries.ReactRouterDOM;
   return (
-    <NavLink to={PAGE_PATH} className="nav-utility plexcourier-nav btn btn-primary minimal" activeClassName="active" title="PlexCourier: sync to Plex">
+    <NavLink to={PAGE_PATH} className="nav-utility plexcourier-nav btn btn-secondary minimal" activeClassName="active" title="PlexCourier: sync to Plex">
       PlexCourier
     </NavLink>
   );

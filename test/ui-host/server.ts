@@ -18,11 +18,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const nm = (p: string) => path.join(repo, 'node_modules', p);
 
-/** React and the router at the versions Stash v0.30 ships (stash-ui-plugins.md), from npm. */
+/**
+ * React and the router at the versions Stash v0.30 ships (stash-ui-plugins.md), from npm. The development
+ * builds: they report misused hooks, missing keys and bad props on the console, which the tests fail on.
+ */
 const VENDOR: Record<string, [string, string]> = {
-  '/vendor/react.js': [nm('react/umd/react.production.min.js'), 'text/javascript'],
-  '/vendor/react-dom.js': [nm('react-dom/umd/react-dom.production.min.js'), 'text/javascript'],
-  '/vendor/react-router-dom.js': [nm('react-router-dom/umd/react-router-dom.min.js'), 'text/javascript'],
+  '/vendor/react.js': [nm('react/umd/react.development.js'), 'text/javascript'],
+  '/vendor/react-dom.js': [nm('react-dom/umd/react-dom.development.js'), 'text/javascript'],
+  '/vendor/react-router-dom.js': [nm('react-router-dom/umd/react-router-dom.js'), 'text/javascript'],
   '/vendor/bootstrap.css': [nm('bootstrap/dist/css/bootstrap.min.css'), 'text/css'],
   '/host/app.js': [path.join(here, 'app.js'), 'text/javascript'],
   '/host/stash-theme.css': [path.join(here, 'stash-theme.css'), 'text/css'],

@@ -71,6 +71,10 @@ export async function startUiWorld(opts: EnvOptions = {}): Promise<UiWorld> {
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  // React's development build warns through console.error (hooks, keys, props): any of it is a defect.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) pageErrors.push(msg.text().slice(0, 500));
+  });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return {
     env,
