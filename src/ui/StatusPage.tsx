@@ -1,4 +1,4 @@
-import { api, React, runOperation, runTask, sceneTitles } from './api';
+import { api, findJob, React, runOperation, runTask, sceneTitles } from './api';
 import { HourChart } from './Chart';
 import { ConfirmDialog, type ConfirmRequest } from './Confirm';
 import { ago, breakerWords, clock, errorClassWords, workerWords } from './format';
@@ -10,6 +10,28 @@ export const REFRESH_MS = 3_000;
 const SYNC_ALL_TASK = 'Sync All Scenes';
 
 type Notice = { tone: 'success' | 'danger' | 'info'; text: string } | null;
+
+interface SyncAllState {
+  jobId: string;
+  /** The most scenes seen waiting since it started. */
+  peak: number;
+  jobProgress: number | null;
+  done: boolean;
+  failed: string | null;
+}
+
+function syncAllFraction(j: SyncAllState, remaining: number): number {
+  if (j.done) return 1;
+  if (j.jobProgress !== null) return Math.min(1, Math.max(0.02, j.jobProgress));
+  return j.peak === 0 ? 0.02 : (j.peak - remaining) / j.peak;
+}
+
+function syncAllWords(j: SyncAllState, remaining: number): string {
+  if (j.failed) return `Sync All ended early (${j.failed.toLowerCase()}); see Stash's log.`;
+  if (j.done) return 'Sync All finished: every scene was checked and the changed ones sent to Plex.';
+  if (j.peak === 0) return 'Sync All: listing the scenes in Stash…';
+  return `Sync All: ${Math.max(0, j.peak - remaining)} of ${j.peak} processed${j.jobProgress !== null ? ` (${Math.round(100 * j.jobProgress)} %)` : ''}`;
+}
 
 function Count(props: { label: string; value: number | undefined; detail?: string; tone?: string; testId: string }) {
   return (
@@ -142,7 +164,7 @@ export function PlexCourierPage() {
   const [notice, setNotice] = React.useState<Notice>(null);
   const [busy, setBusy] = React.useState(false);
   const [health, setHealth] = React.useState<UiHealth | { error: string } | 'running' | null>(null);
-  const [syncAll, setSyncAll] = React.useState<{ startedAt: number; peak: number; done: boolean } | null>(null);
+  const [syncAll, setSyncAll] = React.useState<SyncAllState | null>(null);
 
   const failedIds = (s?.failed ?? []).flatMap((g) => g.entries.map((e) => e.sceneId));
   const missingTitles = failedIds.filter((id) => !(id in titles)).join(',');
@@ -156,11 +178,26 @@ export function PlexCourierPage() {
   }, [missingTitles]);
 
   const remaining = s?.counts ? s.counts.ready + s.counts.active : 0;
+  // Sync All runs as a Stash job: its own progress when it reports one, else the queue draining; it is done
+  // when Stash says the job ended (or no longer knows it).
   React.useEffect(() => {
     if (!syncAll || syncAll.done || !s) return;
-    const peak = Math.max(syncAll.peak, remaining);
-    const done = peak > 0 ? remaining === 0 : s.now - syncAll.startedAt > 60_000;
-    if (peak !== syncAll.peak || done) setSyncAll({ ...syncAll, peak, done });
+    let cancelled = false;
+    findJob(syncAll.jobId).then(
+      (job) => {
+        if (cancelled) return;
+        const ended = !job || ['FINISHED', 'CANCELLED', 'FAILED'].includes(job.status);
+        setSyncAll((cur) =>
+          cur && cur.jobId === syncAll.jobId
+            ? { ...cur, peak: Math.max(cur.peak, remaining), jobProgress: job?.progress ?? cur.jobProgress, done: ended, failed: job?.status === 'FAILED' || job?.status === 'CANCELLED' ? job.status : null }
+            : cur,
+        );
+      },
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
   }, [s, remaining]);
 
   const act = async (args: Record<string, unknown>) => {
@@ -179,8 +216,8 @@ export function PlexCourierPage() {
   const startSyncAll = async () => {
     setBusy(true);
     try {
-      await runTask(SYNC_ALL_TASK);
-      setSyncAll({ startedAt: s?.now ?? Date.now(), peak: 0, done: false });
+      const jobId = await runTask(SYNC_ALL_TASK);
+      setSyncAll({ jobId, peak: 0, jobProgress: null, done: false, failed: null });
       setNotice({ tone: 'info', text: 'Sync All started as a Stash task (it also shows in Settings › Tasks); its progress is below.' });
     } catch (err) {
       setNotice({ tone: 'danger', text: `Sync All could not start: ${(err as Error).message}` });
@@ -233,12 +270,10 @@ export function PlexCourierPage() {
       )}
       <HealthReport report={health} />
       {syncAll && (
-        <div className="mb-3" data-testid="sync-all">
-          <div className="small mb-1">
-            {syncAll.done ? 'Sync All: every queued scene has been processed.' : syncAll.peak === 0 ? 'Sync All: listing the scenes in Stash…' : `Sync All: ${syncAll.peak - remaining} of ${syncAll.peak} processed`}
-          </div>
+        <div className="mb-3" data-testid="sync-all" data-done={syncAll.done}>
+          <div className="small mb-1">{syncAllWords(syncAll, remaining)}</div>
           <div className="progress">
-            <div className="progress-bar" role="progressbar" style={{ width: `${syncAll.done ? 100 : syncAll.peak === 0 ? 2 : (100 * (syncAll.peak - remaining)) / syncAll.peak}%` }} />
+            <div className={`progress-bar ${syncAll.failed ? 'bg-danger' : ''}`} role="progressbar" style={{ width: `${Math.round(100 * syncAllFraction(syncAll, remaining))}%` }} />
           </div>
         </div>
       )}

@@ -80,6 +80,13 @@ export async function runTask(taskName: string): Promise<string> {
   return (await gql<{ runPluginTask: string }>(RUN_TASK, { task: taskName })).runPluginTask;
 }
 
+const FIND_JOB = `query PlexCourierJob($id: ID!) { findJob(input: { id: $id }) { id status progress } }`;
+
+/** A Stash job's state; null once Stash has forgotten it (finished a while ago). */
+export async function findJob(id: string): Promise<{ status: string; progress: number | null } | null> {
+  return (await gql<{ findJob: { status: string; progress: number | null } | null }>(FIND_JOB, { id })).findJob;
+}
+
 const SETTINGS_QUERY = `query PlexCourierSettings { configuration { plugins(include: ["${PLUGIN_ID}"]) } }`;
 const SAVE_SETTINGS = `mutation PlexCourierSaveSettings($input: Map!) { configurePlugin(plugin_id: "${PLUGIN_ID}", input: $input) }`;
 

@@ -297,6 +297,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
   const configureLog: FakeStash['configureLog'] = [];
   const operationLog: FakeStash['operationLog'] = [];
   let nextJobId = 1;
+  const finishedJobs = new Map<string, Record<string, unknown>>();
   let failStatus = opts.failWithStatus;
   const sessions = new Map<string, number>(); // value → issued at (ms)
   const requestLog: RequestLogEntry[] = [];
@@ -404,11 +405,16 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       const p = plugins.find((x) => x.id === plugin_id);
       if (!p?.runTask || !task_name) throw new GraphQLError(`plugin ${plugin_id} has no task ${task_name ?? ''}`);
       const id = String(nextJobId++);
-      const job = { id, status: 'RUNNING', description: `Running plugin task: ${task_name}`, progress: null as number | null };
+      const job = { id, status: 'RUNNING', description: `Running plugin task: ${task_name}`, progress: null as number | null, addTime: new Date().toISOString() };
       jobs = [...jobs, job];
+      // A finished job leaves the queue but findJob still knows it for a while, as in Stash's job manager.
+      const finish = (status: string) => {
+        jobs = jobs.filter((j) => j.id !== id);
+        finishedJobs.set(id, { ...job, status, progress: status === 'FINISHED' ? 1 : job.progress });
+      };
       p.runTask(task_name, args_map ?? {}).then(
-        () => void (jobs = jobs.filter((j) => j.id !== id)),
-        () => void (jobs = jobs.filter((j) => j.id !== id)),
+        () => finish('FINISHED'),
+        () => finish('FAILED'),
       );
       return id;
     },
@@ -420,6 +426,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       },
     }),
     jobQueue: () => jobs,
+    findJob: ({ input }: { input: { id: string } }) => jobs.find((j) => j.id === input.id) ?? finishedJobs.get(input.id) ?? null,
   };
 
   /** Query text → its parsed document and validation errors (a parse error leaves no document). */

@@ -95,6 +95,23 @@ describe('the PlexCourier page', () => {
     expect(await page.locator('.plexcourier-health').textContent()).toMatch(/Plex has 8 of 8 sampled scene files/);
   }, 180_000);
 
+  it('runs Sync All as a Stash task and follows it to the end, every scene then in Plex', async () => {
+    w = await startUiWorld({ scenes: 30 });
+    const { env, page } = w;
+    env.plex.setLatency(20);
+    await page.goto(w.url('/plugins/plexcourier'));
+    await page.getByTestId('count-ready').waitFor();
+    await page.getByRole('button', { name: 'Sync All' }).click();
+    await page.getByTestId('notice').getByText('Sync All started as a Stash task').waitFor();
+    const bar = page.getByTestId('sync-all');
+    await bar.waitFor();
+    expect(await page.getByRole('button', { name: 'Sync All' }).isDisabled()).toBe(true);
+    await page.locator('[data-testid="sync-all"][data-done="true"]').waitFor({ timeout: 90_000 });
+    expect(await bar.textContent()).toMatch(/Sync All finished/);
+    for (let id = 1; id <= 30; id++) expect(env.plexItem(String(id)).scalars.title).toBe(`Scene ${id}`);
+    expect(env.stash.operationLog.some((o) => o.args.mode === 'ui_status')).toBe(true);
+  }, 150_000);
+
   it('refreshes every few seconds while visible and stops while the tab is hidden', async () => {
     w = await startUiWorld({ scenes: 1 });
     const { env, page } = w;
