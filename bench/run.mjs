@@ -14,6 +14,7 @@ const scripts = [
   ['queue.ts', 'Queue: inbox writes, ingestion, dispatch, first-ready lookup'],
   ['plex.ts', 'Plex client: path index, lookups, edit throughput'],
   ['sync.ts', 'End to end: sync throughput, Sync All, worker memory'],
+  ['ui.ts', 'Operations behind the page in Stash: each as Stash runs it, against bare Node start-up'],
 ];
 const only = process.argv.slice(2);
 

@@ -5,6 +5,8 @@
 //   sh.cmd         what Stash runs on Windows when no sh is on its PATH (reference/stash-plugin-protocol.md §1.3)
 //   plexcourier.yml   the manifest; Stash takes the plugin id from this file name (§1.1)
 //   prebuilds/     classic-level's LevelDB binaries, found by the bundled node-gyp-build next to plexcourier.cjs
+//   plexcourier-ui.js, plexcourier-ui.css   the page, scene badge and settings panel Stash's web UI loads
+//                  (the manifest's `ui:` section; reference/stash-ui-plugins.md)
 // Stash parses every .yml under its plugins folder as a plugin (§1.1), so dist/ holds no other .yml and no
 // node_modules.
 import { build } from 'esbuild';
@@ -55,6 +57,50 @@ export function bundleOptions(entry, outfile, version = packageVersion()) {
     define: { PLEXCOURIER_VERSION: JSON.stringify(version) },
     plugins: [englishOnly],
   };
+}
+
+/**
+ * React, ReactDOM and the router are Stash's own, taken from window.PluginApi at run time: a second React
+ * in the page breaks hooks. A UI module that imports one by value fails the build.
+ */
+const noSecondReact = {
+  name: 'no-second-react',
+  setup(b) {
+    b.onResolve({ filter: /^(react|react-dom|react-router-dom|react-bootstrap)(\/.*)?$/ }, (args) => ({
+      errors: [{ text: `${args.path} is imported by ${path.relative(root, args.importer)}: take it from window.PluginApi instead (src/ui/api.ts)` }],
+    }));
+  },
+};
+
+/** The esbuild options for the UI bundle: one JS file and one CSS file, for the browsers Stash supports. */
+export function uiBundleOptions(distDir, version = packageVersion()) {
+  return {
+    entryPoints: { 'plexcourier-ui': path.join(root, 'src', 'ui', 'index.tsx') },
+    outdir: distDir,
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: ['es2019', 'chrome80', 'firefox78', 'safari13'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'error',
+    jsx: 'transform',
+    jsxFactory: 'React.createElement',
+    jsxFragment: 'React.Fragment',
+    banner: { js: `/* PlexCourier ${version}: UI for Stash (window.PluginApi) */` },
+    plugins: [noSecondReact],
+  };
+}
+
+async function buildUi(distDir, version) {
+  await build(uiBundleOptions(distDir, version));
+  await build({
+    entryPoints: { 'plexcourier-ui': path.join(root, 'src', 'ui', 'plexcourier.css') },
+    outdir: distDir,
+    bundle: true,
+    minify: true,
+    logLevel: 'error',
+  });
 }
 
 export function packageVersion() {
@@ -115,6 +161,7 @@ export async function buildDist({
   const cmd = readFileSync(path.join(root, 'src', 'launcher', 'sh.cmd'), 'utf8');
   writeFileSync(path.join(distDir, 'sh.cmd'), cmd.replace(/\r?\n/g, '\r\n'));
   writeFileSync(path.join(distDir, 'plexcourier.yml'), renderManifest(readFileSync(manifestFile, 'utf8'), version));
+  await buildUi(distDir, version);
   copyPrebuilds(distDir);
   writeNotices(distDir);
   return distDir;

@@ -39,6 +39,8 @@ export const CommandBodySchema = z.discriminatedUnion('name', [
   /** Without `olderThanDays`: the retention of the settings (dlq_retention_days). */
   z.object({ name: z.literal('purge_dlq'), olderThanDays: z.number().positive().optional() }),
   z.object({ name: z.literal('clear_dlq') }),
+  /** The PlexCourier page's "remove": DLQ entries dropped without a retry. */
+  z.object({ name: z.literal('dlq_remove'), sceneIds: z.array(z.string().regex(/^\d+$/)).min(1).max(10_000) }),
   z.object({ name: z.literal('clear_queue') }),
   z.object({ name: z.literal('rebuild_index') }),
   z.object({

@@ -1,5 +1,6 @@
 import type { ServerConnection } from '../stash/input';
 import { statusOperation } from './status';
+import { uiStatusOperation } from './ui-status';
 
 /**
  * Operations: what a page in Stash's UI asks through `runPluginOperation(plugin_id: "plexcourier", args)`.
@@ -35,6 +36,12 @@ export class OperationError extends Error {
 /** mode → handler. Keep the keys in step with ARCHITECTURE.md ("Operations"). */
 export const OPERATIONS: Readonly<Record<string, OperationHandler>> = {
   status: statusOperation,
+  ui_status: uiStatusOperation,
+  // Loaded only when asked: each start of Node pays for every module it initialises (the worker's command
+  // schemas, the Plex client), and each operation is a fresh process.
+  ui_scene: async (ctx, args) => (await import('./ui-scene')).uiSceneOperation(ctx, args),
+  ui_action: async (ctx, args) => (await import('./ui-action')).uiActionOperation(ctx, args),
+  health: async (ctx, args) => (await import('./health')).healthOperation(ctx, args),
 };
 
 export function knownOperationModes(): string[] {

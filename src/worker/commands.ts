@@ -74,6 +74,10 @@ async function run(cmd: Command, ctx: CommandContext): Promise<Omit<CommandResul
       const removed = await store.clearDlq();
       return { ok: true, message: `removed ${removed} DLQ entr${removed === 1 ? 'y' : 'ies'}`, data: { removed } };
     }
+    case 'dlq_remove': {
+      const removed = await store.removeDlq(cmd.sceneIds);
+      return { ok: true, message: `removed ${removed} DLQ entr${removed === 1 ? 'y' : 'ies'} without retrying`, data: { removed } };
+    }
     case 'clear_queue': {
       // The round being written finishes; the one prepared ahead goes back to the queue and is cleared with the rest.
       await ctx.dispatcher.quiesce();
@@ -92,6 +96,63 @@ async function run(cmd: Command, ctx: CommandContext): Promise<Omit<CommandResul
       return reconcile(cmd.scenes, ctx);
     }
   }
+}
+
+/**
+ * The Plex server's machine identifier (it names the server in Plex Web links), asked once per Plex service.
+ * Never awaited by a command: during an outage the question could take the connect timeout, and commands
+ * run in the engine's loop. The first badge asks; a later one gets the answer.
+ */
+const machineIds = new WeakMap<object, { value?: string; asking: boolean }>();
+
+function machineIdentifier(ctx: CommandContext): string | undefined {
+  if (!ctx.config.ready()) return undefined;
+  const plex = ctx.config.plex();
+  let entry = machineIds.get(plex);
+  if (!entry) machineIds.set(plex, (entry = { asking: false }));
+  if (entry.value === undefined && !entry.asking) {
+    const e = entry;
+    e.asking = true;
+    void plex.health().then(
+      (h) => {
+        e.value = h.machineIdentifier;
+        e.asking = false;
+      },
+      () => {
+        e.asking = false;
+      },
+    );
+  }
+  return entry.value;
+}
+
+/** What the scene badge shows: the scene's job, failed entry, last completed run and sync record. Read-only (src/worker/queries.ts). */
+export async function sceneState(sceneId: string, ctx: CommandContext): Promise<Record<string, unknown>> {
+  const job = ctx.store.jobForScene(sceneId);
+  const dlq = ctx.store.dlqList({ sceneIds: [sceneId], limit: 1 })[0];
+  const record = await ctx.store.getSyncRecord(sceneId);
+  const ratingKey = record?.ratingKeys[0];
+  return {
+    job: job
+      ? { state: job.state, nextRunAt: job.nextRunAt, attempts: job.attempts, priority: job.priority, lastError: job.lastError ?? null, deferredReason: job.deferredReason ?? null }
+      : null,
+    dlq: dlq ? { errorClass: dlq.errorClass, message: dlq.message, attempts: dlq.attempts, failedAt: dlq.failedAt } : null,
+    lastDone: ctx.store.lastDone(sceneId) ?? null,
+    record: record ? { syncedAt: record.syncedAt, ratingKeys: record.ratingKeys } : null,
+    plexUrl: ctx.config.describe().plexUrl,
+    machineIdentifier: ratingKey ? (machineIdentifier(ctx) ?? null) : null,
+  };
+}
+
+/** The Plex items of these scenes where a sync record knows them (the failed list's Plex column). Read-only. */
+export async function plexItems(sceneIds: readonly string[], ctx: CommandContext): Promise<Record<string, unknown>> {
+  const records = await ctx.store.getSyncRecords(sceneIds);
+  const items: Record<string, string> = {};
+  sceneIds.forEach((id, i) => {
+    const rk = records[i]?.ratingKeys[0];
+    if (rk) items[id] = rk;
+  });
+  return { items, plexUrl: ctx.config.describe().plexUrl, machineIdentifier: Object.keys(items).length ? (machineIdentifier(ctx) ?? null) : null };
 }
 
 /**

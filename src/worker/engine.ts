@@ -5,7 +5,7 @@ import { ingestInbox } from '../inbox/ingest';
 import { pendingInboxFiles } from '../inbox/names';
 import { currentBootId } from '../inbox/boot';
 import { RestartCheck } from '../inbox/restart-check';
-import { StatusWriter, statusSnapshot } from '../status';
+import { readStatus, StatusWriter, statusSnapshot } from '../status';
 import { fileLogger, type Logger } from './filelog';
 import { removePidFile } from './pidfile';
 import { dlqSummaryLine } from './dlq-note';
@@ -15,6 +15,8 @@ import { Dispatcher } from './dispatch';
 import { interpretEvent } from './interpret';
 import { handleCommand, type CommandContext } from './commands';
 import { applyDlqRetention } from './retention';
+import { MinuteHistory } from './history';
+import { startQueryResponder } from './queries';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -67,6 +69,8 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   }
 
   const config = new Config(init, log);
+  const history = new MinuteHistory();
+  history.seed((await readStatus(paths.statusFile))?.history);
   const status = new StatusWriter(paths.statusFile);
   const dispatcher = new Dispatcher(store, config, log);
   // Mid-round progress reaches status.json about once a second (the writer keeps to that rate itself).
@@ -74,7 +78,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   dispatcher.onProgress = () => {
     if (Date.now() - lastProgressAt < 500) return;
     lastProgressAt = Date.now();
-    status.update(snapshot(store, config, dispatcher, paths));
+    status.update(snapshot(store, config, dispatcher, paths, history));
   };
   await dispatcher.restore();
   startupReport(store, log);
@@ -88,6 +92,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       return undefined; // no hook or task has said where Stash is yet
     }
   };
+  const stopQueries = startQueryResponder(commandContext);
   let lastActivity = Date.now();
   let sectionsCheckedAt = Date.now();
   try {
@@ -117,7 +122,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
         await checkPlexLibraries(store, config, log);
       }
 
-      status.update(snapshot(store, config, dispatcher, paths));
+      status.update(snapshot(store, config, dispatcher, paths, history));
 
       if (worked) continue;
       // Stash gone for longer than the idle time (quit on a desktop, or a wrong address): work that waits on it
@@ -146,12 +151,14 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
     return await closeAndLeave('stopped');
   } finally {
     watcher?.close();
+    stopQueries();
   }
 
   async function closeAndLeave(reason: 'idle' | 'stopped'): Promise<EngineExit> {
+    stopQueries();
     await dispatcher.shutdown();
     await restart.flush();
-    status.update({ ...snapshot(store, config, dispatcher, paths), exiting: true });
+    status.update({ ...snapshot(store, config, dispatcher, paths, history), exiting: true });
     await status.flush();
     if (reason === 'stopped') {
       await store.close();
@@ -187,12 +194,21 @@ async function checkPlexLibraries(store: QueueStore, config: Config, log: Logger
   }
 }
 
-function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths) {
+/** The failed list published for the PlexCourier page: at most this many entries (the counts stay exact). */
+const PUBLISHED_DLQ = 200;
+
+function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths, history: MinuteHistory) {
+  const described = dispatcher.describe();
+  history.record(described.session);
   return statusSnapshot(store, {
     version: 1,
     dlqExamples: store.dlqList({ limit: 5 }),
     config: config.describe(),
-    ...dispatcher.describe(),
+    ...described,
     dataDir: paths.root,
+    // For the page in Stash (src/ops/ui-status.ts): the next retry, the chart, the failed list.
+    nextRetryAt: store.counts().delayed > 0 ? (store.nextDueAt() ?? null) : null,
+    history: history.list(),
+    dlq: store.dlqList({ limit: PUBLISHED_DLQ }),
   });
 }

@@ -116,17 +116,6 @@ export interface FakeStashOptions {
   plugins?: FakePlugin[];
 }
 
-/** A loaded plugin as the `plugins` query answers it (types/plugin.graphql). */
-export interface FakePlugin {
-  id: string;
-  name: string;
-  description?: string | null;
-  version?: string | null;
-  enabled: boolean;
-  hooks?: { name: string; description?: string | null; hooks: string[] }[];
-  tasks?: { name: string; description?: string | null }[];
-}
-
 export interface RequestLogEntry {
   method: string;
   path: string;
@@ -139,6 +128,28 @@ export interface RequestLogEntry {
 export interface Violation {
   query: string;
   errors: string[];
+}
+
+/**
+ * A plugin as the fake Stash lists it (`plugins` query) and runs it (`runPluginOperation`, `runPluginTask`):
+ * the browser tests plug the built plugin in here, run through test/stash-host as Stash runs it.
+ */
+export interface FakePlugin {
+  id: string;
+  name: string;
+  description?: string | null;
+  version?: string | null;
+  /** Default true. */
+  enabled?: boolean;
+  hooks?: { name: string; description?: string | null; hooks: string[] }[];
+  tasks?: { name: string; description?: string | null }[];
+  settings?: { name: string; display_name: string | null; description: string | null; type: 'STRING' | 'NUMBER' | 'BOOLEAN' }[];
+  /** Served paths of its UI files, as Stash's resolver gives them (`/plugin/<id>/javascript`). */
+  paths?: { javascript: string[] | null; css: string[] | null };
+  /** Runs the plugin as runPluginOperation: resolves to its output, or rejects with its one-line error. */
+  runOperation?(args: Record<string, unknown>): Promise<unknown>;
+  /** Starts a named task as a job (runPluginTask); the fake returns a job id at once. */
+  runTask?(taskName: string, args: Record<string, unknown>): Promise<unknown>;
 }
 
 export interface FakeStash {
@@ -154,8 +165,12 @@ export interface FakeStash {
   sceneCount(): number;
   setSettings(settings: Record<string, unknown> | undefined): void;
   setJobs(jobs: { id: string; status: string; description: string; progress?: number | null }[]): void;
-  /** Replaces what `plugins { … }` lists. */
+  /** The plugins Stash has loaded (plexcourier's settings stay in `settings`; others' saved settings are kept per id). */
   setPlugins(plugins: FakePlugin[]): void;
+  /** Every configurePlugin call, in order: which plugin, and the whole map it stored. */
+  configureLog: { pluginId: string; input: Record<string, unknown> }[];
+  /** Every runPluginOperation call: which plugin and its args. */
+  operationLog: { pluginId: string; args: Record<string, unknown>; at: number }[];
   /** Issues another valid session cookie value. */
   newSession(): string;
   /** Invalidates the given session values, or every session issued so far. */
@@ -284,8 +299,13 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
   for (const s of opts.scenes ?? []) scenes.set(s.id, store(s));
   let settings = opts.settings;
   let jobs: { id: string; status: string; description: string; progress?: number | null }[] = [];
+  let plugins: FakePlugin[] = opts.plugins ?? [];
+  const otherSettings = new Map<string, Record<string, unknown>>();
+  const configureLog: FakeStash['configureLog'] = [];
+  const operationLog: FakeStash['operationLog'] = [];
+  let nextJobId = 1;
+  const finishedJobs = new Map<string, Record<string, unknown>>();
   let failStatus = opts.failWithStatus;
-  let plugins = opts.plugins ?? [];
   const sessions = new Map<string, number>(); // value → issued at (ms)
   const requestLog: RequestLogEntry[] = [];
   const violations: Violation[] = [];
@@ -364,27 +384,62 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       return s ? toGraph(s) : null;
     },
     findScenes,
-    configuration: () => ({
-      plugins: ({ include }: { include?: string[] | null }) => {
-        const all: Record<string, unknown> = settings === undefined ? {} : { plexcourier: settings };
-        if (!include) return all;
-        return Object.fromEntries(Object.entries(all).filter(([k]) => include.includes(k)));
-      },
-    }),
-    jobQueue: () => jobs,
     plugins: () =>
       plugins.map((p) => {
         const plugin: Record<string, unknown> = {
-          ...p,
+          id: p.id,
+          name: p.name,
+          description: p.description ?? null,
+          version: p.version ?? null,
           url: null,
+          enabled: p.enabled ?? true,
           requires: null,
-          settings: null,
-          paths: { javascript: null, css: null },
+          settings: p.settings ?? null,
+          paths: p.paths ?? { javascript: null, css: null },
         };
         plugin.hooks = (p.hooks ?? []).map((h) => ({ ...h, plugin }));
         plugin.tasks = (p.tasks ?? []).map((t) => ({ ...t, plugin }));
         return plugin;
       }),
+    // Replaces the plugin's whole map, as Stash's does (reference/stash-plugin-protocol.md §5).
+    configurePlugin: ({ plugin_id, input }: { plugin_id: string; input: Record<string, unknown> }) => {
+      configureLog.push({ pluginId: plugin_id, input: { ...input } });
+      if (plugin_id === 'plexcourier') settings = { ...input };
+      else otherSettings.set(plugin_id, { ...input });
+      return input;
+    },
+    runPluginOperation: async ({ plugin_id, args }: { plugin_id: string; args?: Record<string, unknown> | null }) => {
+      operationLog.push({ pluginId: plugin_id, args: { ...(args ?? {}) }, at: Date.now() });
+      const p = plugins.find((x) => x.id === plugin_id);
+      if (!p?.runOperation) throw new GraphQLError(`plugin ${plugin_id} not found`);
+      return p.runOperation(args ?? {});
+    },
+    runPluginTask: ({ plugin_id, task_name, args_map }: { plugin_id: string; task_name?: string | null; args_map?: Record<string, unknown> | null }) => {
+      const p = plugins.find((x) => x.id === plugin_id);
+      if (!p?.runTask || !task_name) throw new GraphQLError(`plugin ${plugin_id} has no task ${task_name ?? ''}`);
+      const id = String(nextJobId++);
+      const job = { id, status: 'RUNNING', description: `Running plugin task: ${task_name}`, progress: null as number | null, addTime: new Date().toISOString() };
+      jobs = [...jobs, job];
+      // A finished job leaves the queue but findJob still knows it for a while, as in Stash's job manager.
+      const finish = (status: string) => {
+        jobs = jobs.filter((j) => j.id !== id);
+        finishedJobs.set(id, { ...job, status, progress: status === 'FINISHED' ? 1 : job.progress });
+      };
+      p.runTask(task_name, args_map ?? {}).then(
+        () => finish('FINISHED'),
+        () => finish('FAILED'),
+      );
+      return id;
+    },
+    configuration: () => ({
+      plugins: ({ include }: { include?: string[] | null }) => {
+        const all: Record<string, unknown> = { ...Object.fromEntries(otherSettings), ...(settings === undefined ? {} : { plexcourier: settings }) };
+        if (!include) return all;
+        return Object.fromEntries(Object.entries(all).filter(([k]) => include.includes(k)));
+      },
+    }),
+    jobQueue: () => jobs,
+    findJob: ({ input }: { input: { id: string } }) => jobs.find((j) => j.id === input.id) ?? finishedJobs.get(input.id) ?? null,
   };
 
   /** Query text → its parsed document and validation errors (a parse error leaves no document). */
@@ -503,6 +558,8 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     setPlugins: (p) => {
       plugins = p;
     },
+    configureLog,
+    operationLog,
     newSession,
     expireSessions: (values) => {
       for (const v of values ?? [...sessions.keys()]) sessions.set(v, -Infinity);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHIPPED_PREBUILDS } from '../../src/native';
 import { listFiles, loadScripts, type BuildScript } from './helpers';
+import { loadManifest } from '../stash-host/manifest';
 
 const repo = path.resolve(__dirname, '../..');
 let tmp: string;
@@ -22,15 +23,26 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('npm run build', () => {
-  it('writes exactly the plugin folder: the bundle, the launcher, its Windows fallback, the manifest, notices and the shipped prebuilds', () => {
+  it('writes exactly the plugin folder: the bundle, the launcher, its Windows fallback, the manifest, the UI, notices and the shipped prebuilds', () => {
     const prebuilds = SHIPPED_PREBUILDS.flatMap((dir) =>
       listFiles(path.join(repo, 'node_modules', 'classic-level', 'prebuilds', dir)).map((f) => `prebuilds/${dir}/${f}`),
     );
     expect(listFiles(dist)).toEqual(
-      ['THIRD-PARTY-NOTICES.txt', 'plexcourier.cjs', 'plexcourier.sh', 'plexcourier.yml', 'sh.cmd', ...prebuilds].sort(),
+      ['THIRD-PARTY-NOTICES.txt', 'plexcourier-ui.css', 'plexcourier-ui.js', 'plexcourier.cjs', 'plexcourier.sh', 'plexcourier.yml', 'sh.cmd', ...prebuilds].sort(),
     );
     expect(prebuilds).toContain('prebuilds/linux-x64/classic-level.musl.node');
     expect(prebuilds.some((f) => f.includes('android') || f.includes('ia32'))).toBe(false);
+  });
+
+  it('lists one UI script and one stylesheet in the manifest, both built, with no React of its own inside', () => {
+    const manifest = loadManifest(path.join(dist, 'plexcourier.yml'));
+    expect(manifest.ui).toMatchObject({ javascript: ['plexcourier-ui.js'], css: ['plexcourier-ui.css'] });
+    const js = readFileSync(path.join(dist, 'plexcourier-ui.js'), 'utf8');
+    // React's own sources carry these; the bundle must take React from window.PluginApi.
+    expect(js).not.toMatch(/__SECRET_INTERNALS_DO_NOT_USE_OR_YOU_WILL_BE_FIRED|react\.production\.min/);
+    expect(js).toContain('window.PluginApi');
+    expect(js).toContain('/plugins/plexcourier');
+    expect(readFileSync(path.join(dist, 'plexcourier-ui.css'), 'utf8')).toContain('.plexcourier-page');
   });
 
   it('copies exactly the prebuild folders loadClassicLevel expects', () => {

@@ -74,6 +74,8 @@ export interface Manifest {
   tasks: { name: string; description?: string; execArgs: string[]; defaultArgs: Record<string, string> }[];
   hooks: { name: string; description?: string; triggeredBy: string[]; execArgs: string[]; defaultArgs: Record<string, string> }[];
   settings: Record<string, { displayName?: string; description?: string; type: 'STRING' | 'NUMBER' | 'BOOLEAN' }>;
+  /** The UI files Stash's web UI loads, relative to the plugin dir or full URLs (§1.2 `ui`). */
+  ui: { javascript: string[]; css: string[] };
 }
 
 export class ManifestError extends Error {
@@ -124,6 +126,7 @@ export function parseManifest(text: string, ymlPath: string): Manifest {
       execArgs: h.execArgs ?? [],
       defaultArgs: h.defaultArgs ?? {},
     })),
+    ui: { javascript: m.ui?.javascript ?? [], css: m.ui?.css ?? [] },
     settings: Object.fromEntries(
       Object.entries(m.settings ?? {}).map(([k, s]) => [
         k,
