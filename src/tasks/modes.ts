@@ -5,6 +5,7 @@ import { PlexService } from '../plex/service';
 import { plexServiceOptions } from '../worker/config';
 import { followQueue, sendCommand, type FollowOutcome, type TaskEnv } from './link';
 import { readStatusSnapshot } from './status';
+import { importPlaysTask } from '../plays/task';
 
 /** What a task hands back: a short human summary, and the machine-readable line its log ends with. */
 export interface TaskOutcome {
@@ -63,7 +64,7 @@ const status: TaskMode = async (env) => {
   const s = view.snapshot;
   return {
     summary: view.lines[0] ?? 'no status',
-    data: { counts: s.counts ?? null, dlqByClass: s.dlqByClass ?? {}, breaker: s.breaker?.state ?? null, paused: s.paused ?? null, worker: s.alive },
+    data: { counts: s.counts ?? null, dlqByClass: s.dlqByClass ?? {}, breaker: s.breaker?.state ?? null, paused: s.paused ?? null, worker: s.alive, lastPlaysImport: s.plays?.last ?? null },
   };
 };
 
@@ -208,4 +209,5 @@ export const TASK_MODES: Record<string, TaskMode> = {
   clear_dlq: simple('clear_dlq'),
   clear_queue: simple('clear_queue'),
   rebuild_index: simple('rebuild_index'),
+  import_plays: (env) => importPlaysTask(env),
 };

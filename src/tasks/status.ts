@@ -3,6 +3,7 @@ import { pendingInboxFiles } from '../queue/election';
 import type { DlqEntry } from '../queue/types';
 import { readStatus, type StatusSnapshot } from '../status';
 import { workerAlive } from '../worker/pidfile';
+import { playsStatusLines, type PlaysStatus } from '../plays/scheduler';
 
 /** status.json as the worker writes it: the store's snapshot plus the engine's fields (src/worker/engine.ts `snapshot`). */
 export interface WorkerStatus extends StatusSnapshot {
@@ -14,6 +15,8 @@ export interface WorkerStatus extends StatusSnapshot {
   paused?: { reason: string; since: number } | null;
   lastErrors?: { sceneId: string; class: string; message: string; at: number }[];
   session?: Record<string, number>;
+  /** Plays from Plex (src/plays/scheduler.ts). */
+  plays?: PlaysStatus;
 }
 
 export interface StatusView {
@@ -63,6 +66,7 @@ export async function readStatusSnapshot(dataDir: string, now = Date.now()): Pro
       lines.push(`  outage ${when(o.start)} → ${o.end ? when(o.end) : 'ongoing'}${o.jobsWaiting !== undefined ? `, ${o.jobsWaiting} job(s) waiting` : ''}`);
     }
   }
+  lines.push(...playsStatusLines(raw?.plays, now));
   for (const e of (raw?.lastErrors ?? []).slice(0, 3)) lines.push(`Recent error: scene ${e.sceneId} (${e.class}) ${ago(now - e.at)} ago: ${e.message}`);
   if (alive && raw && !raw.exiting) lines.push(`Worker: running (pid ${raw.pid}, heartbeat ${ago(now - raw.heartbeatAt)} ago)`);
   else lines.push(`Worker: not running${raw ? ` (status from ${ago(now - raw.heartbeatAt)} ago)` : ''}; the next scene edit or task starts it`);

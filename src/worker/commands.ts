@@ -8,6 +8,7 @@ import type { QueueStore } from '../queue/store';
 import type { Config } from './config';
 import type { Dispatcher } from './dispatch';
 import type { Logger } from './filelog';
+import type { PlaysSync } from '../plays/scheduler';
 
 export interface CommandContext {
   store: QueueStore;
@@ -16,6 +17,7 @@ export interface CommandContext {
   dispatcher: Dispatcher;
   log: Logger;
   wake: () => void;
+  plays?: PlaysSync;
 }
 
 const priority = z.union([z.literal(0), z.literal(1), z.literal(2)]);
@@ -56,6 +58,7 @@ const commandBodySchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('clear_dlq') }),
   z.object({ name: z.literal('clear_queue') }),
   z.object({ name: z.literal('rebuild_index') }),
+  z.object({ name: z.literal('import_plays') }),
   z.object({
     name: z.literal('reconcile'),
     scenes: z.array(z.object({ id: z.string(), updatedAt: z.string(), paths: z.array(z.string()) })).max(100_000),
@@ -136,6 +139,13 @@ async function run(cmd: CommandBody, ctx: CommandContext): Promise<Omit<CommandR
       if (!ctx.config.ready()) return { ok: false, message: ctx.config.describe().problem ?? 'not configured' };
       const stats = await ctx.config.plex().rebuildIndex();
       return { ok: true, message: `rebuilt the Plex path index: ${stats.items} item(s) in ${stats.sections} librar${stats.sections === 1 ? 'y' : 'ies'}`, data: { ...stats } };
+    }
+    case 'import_plays': {
+      // Runs beside the sync; the task follows it in status.json (`plays`).
+      await ctx.config.refresh(true);
+      if (!ctx.plays) return { ok: false, message: 'this worker does not import plays' };
+      const r = ctx.plays.requestBackfill();
+      return r.ok ? { ok: true, message: `importing Plex plays (run ${r.runId})`, data: { runId: r.runId } } : { ok: false, message: r.message };
     }
     case 'reconcile': {
       await ctx.config.refresh(true);

@@ -171,6 +171,11 @@ export class Config {
     return this.settings?.fields.rating ?? true;
   }
 
+  /** Plays from Plex (src/plays/): off until settings are loaded and the user turned it on. */
+  playsSettings(): { enabled: boolean; accounts: string[] } {
+    return { enabled: this.settings?.syncPlaysFromPlex ?? false, accounts: this.settings?.plexAccounts ?? [] };
+  }
+
   dlqRetentionMs(): number {
     return (this.settings?.dlqRetentionDays ?? 30) * 86_400_000;
   }

@@ -11,6 +11,7 @@ import { Config } from './config';
 import { Dispatcher } from './dispatch';
 import { interpretEvent } from './interpret';
 import { handleCommand, type CommandContext } from './commands';
+import { PlaysSync } from '../plays/scheduler';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -63,8 +64,10 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   const dispatcher = new Dispatcher(store, config, log);
   await dispatcher.restore();
   await startupReport(store, config, log);
+  // Plays from Plex: a check at start-up and every few minutes, beside the sync (src/plays/).
+  const plays = new PlaysSync(store, config, log);
 
-  const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake };
+  const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake, plays };
   let lastActivity = Date.now();
   try {
     while (!stopping) {
@@ -84,12 +87,13 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       await config.refresh();
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
+      plays.tick();
 
-      status.update(snapshot(store, config, dispatcher, paths));
+      status.update({ ...snapshot(store, config, dispatcher, paths), plays: plays.describe() });
 
       if (worked) continue;
       const counts = store.counts();
-      const busy = counts.ready + counts.delayed + counts.active > 0;
+      const busy = counts.ready + counts.delayed + counts.active > 0 || plays.busy();
       if (!busy && Date.now() - lastActivity >= config.idleMs()) {
         log.info('nothing to do for a while');
         return await closeAndLeave('idle');
@@ -109,7 +113,8 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
 
   async function closeAndLeave(reason: 'idle' | 'stopped'): Promise<EngineExit> {
     await dispatcher.shutdown();
-    status.update({ ...snapshot(store, config, dispatcher, paths), exiting: true });
+    await plays.stop();
+    status.update({ ...snapshot(store, config, dispatcher, paths), plays: plays.describe(), exiting: true });
     await status.flush();
     if (reason === 'stopped') {
       await store.close();

@@ -13,7 +13,10 @@
  *   error (as Stash would) AND is recorded in `violations`, which a test asserts is empty.
  * - Valid queries are executed by graphql-js over the in-memory state: `configuration { plugins }`,
  *   `findScene`, `findScenes` (ids, scene_ids, filter page/per_page/sort/direction, scene_filter
- *   updated_at/created_at/id), `jobQueue`. Anything else resolves to null (and errors where non-null).
+ *   updated_at/created_at/id), `jobQueue`, and the play mutations `sceneAddPlay` (NOT idempotent: every
+ *   call appends its times, or now, to the scene's play_history, as Stash does) and `sceneSaveActivity`
+ *   (sets resume_time when given, adds playDuration). Like Stash, neither fires a hook. Anything else
+ *   resolves to null (and errors where non-null).
  * - `GET /scene/<id>/screenshot` serves the scene's image (a small PNG unique per scene by default).
  * - Auth (on unless `auth: false`): `Cookie: session=<v>` or `ApiKey: <key>` header; otherwise 401 with
  *   `WWW-Authenticate: FormBased`. Sessions expire after `sessionMaxAgeMs` (default 1 h) or on
@@ -85,6 +88,10 @@ export interface FakeSceneInput {
   stash_ids?: { endpoint: string; stash_id: string }[];
   o_counter?: number;
   play_count?: number;
+  /** Play times (RFC 3339), oldest first; play_count follows it once a play is added. */
+  play_history?: string[];
+  resume_time?: number | null;
+  play_duration?: number | null;
   /** Screenshot bytes; default a small PNG unique to the scene id. */
   screenshot?: { bytes: Buffer; contentType: string };
 }
@@ -223,7 +230,10 @@ function store(input: FakeSceneInput): StoredScene {
     })),
     stash_ids: input.stash_ids ?? [],
     o_counter: input.o_counter ?? 0,
-    play_count: input.play_count ?? 0,
+    play_count: input.play_count ?? input.play_history?.length ?? 0,
+    play_history: input.play_history ?? [],
+    resume_time: input.resume_time ?? null,
+    play_duration: input.play_duration ?? null,
     ...(input.screenshot ? { screenshot: input.screenshot } : {}),
   };
 }
@@ -278,6 +288,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
 
   const toGraph = (s: StoredScene): Record<string, unknown> => ({
     ...s,
+    last_played_at: s.play_history.at(-1) ?? null,
     paths: {
       screenshot: (_a: unknown, ctx: Ctx) => `${ctx.baseUrl}/scene/${s.id}/screenshot?t=${Date.parse(s.updated_at) / 1000}`,
       preview: (_a: unknown, ctx: Ctx) => `${ctx.baseUrl}/scene/${s.id}/preview`,
@@ -347,6 +358,25 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       },
     }),
     jobQueue: () => jobs,
+    sceneAddPlay: ({ id, times }: { id: string; times?: string[] | null }) => {
+      const s = scenes.get(String(id));
+      if (!s) throw new GraphQLError(`scene with id ${id} not found`);
+      const added = (times && times.length ? times : [stamp()]).map((t) => {
+        const ms = Date.parse(t);
+        if (Number.isNaN(ms)) throw new GraphQLError(`invalid Timestamp "${t}"`);
+        return stamp(new Date(ms));
+      });
+      s.play_history = [...s.play_history, ...added].sort((a, b) => Date.parse(a) - Date.parse(b));
+      s.play_count = s.play_history.length;
+      return { count: s.play_count, history: s.play_history };
+    },
+    sceneSaveActivity: ({ id, resume_time, playDuration }: { id: string; resume_time?: number | null; playDuration?: number | null }) => {
+      const s = scenes.get(String(id));
+      if (!s) throw new GraphQLError(`scene with id ${id} not found`);
+      if (resume_time !== undefined && resume_time !== null) s.resume_time = resume_time;
+      if (playDuration !== undefined && playDuration !== null && playDuration > 0) s.play_duration = (s.play_duration ?? 0) + playDuration;
+      return true;
+    },
   };
 
   /** Query text → its parsed document and validation errors (a parse error leaves no document). */
