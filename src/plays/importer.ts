@@ -1,9 +1,9 @@
 import type { PlexClient } from '../plex/client';
 import type { StashClient } from '../stash/graphql';
 import { resolveAccounts, OWNER_ACCOUNT_ID } from './accounts';
-import type { JournalEntry, PlaysJournal } from './journal';
+import type { JournalEntry, PlaysJournal, ResumeState } from './journal';
 import { checkStart, decideRow, nextWatermark, pendingReachedStash } from './plan';
-import { fetchAccounts, fetchHistory, fetchViewStates, historyId, type PlexHistoryEntry } from './plex-history';
+import { fetchAccounts, fetchHistory, fetchInProgress, fetchViewStates, historyId, type PlexHistoryEntry, type PlexViewState } from './plex-history';
 import { addPlay, saveResume, scenePlays } from './stash';
 
 /** A check reads this far behind its watermark: a row Plex writes a little late is still seen (the journal drops repeats). */
@@ -71,7 +71,7 @@ class Stopped extends Error {}
  * 2. read each account's history: a check from just before its watermark, a backfill from the start;
  * 3. for each new row of a synced item: journal `pending` (synced) → sceneAddPlay → journal `applied`;
  *    rows of items that map to no single scene are journalled `unmatched` and counted;
- * 4. copy the owner's latest resume point of the items played, when Plex's changed since last copied.
+ * 4. copy the owner's latest resume points (items in progress, items just played) when Plex's changed.
  * Errors end the run with `error` set; nothing is lost, the next run resumes from the journal.
  */
 export async function importPlays(ctx: ImportContext, req: ImportRequest): Promise<ImportSummary> {
@@ -102,6 +102,7 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
 
     const now = (ctx.nowSeconds ?? (() => Math.floor(Date.now() / 1000)))();
     let map: ReadonlyMap<string, readonly string[]> | undefined;
+    const sceneMap = async () => (map ??= await ctx.sceneMap());
     const played = new Map<string, string>(); // ratingKey → scene, for resume points (owner's plays)
     for (const accountId of accounts.ids) {
       stopCheck();
@@ -116,7 +117,7 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
       summary.read += rows.length;
       const entries = await ctx.journal.entries(rows.map((r) => historyId(r.historyKey)));
       const needsMap = entries.some((e) => e === undefined || (e.state === 'unmatched' && req.kind === 'backfill'));
-      if (needsMap && !map) map = await ctx.sceneMap();
+      if (needsMap) await sceneMap();
       const unmatched: Omit<JournalEntry, 'state' | 'at'>[] = [];
       let done = 0;
       for (const [i, row] of rows.entries()) {
@@ -150,7 +151,8 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
       const newest = rows.reduce<number | undefined>((m, r) => Math.max(m ?? 0, r.viewedAt), undefined);
       await ctx.journal.setWatermark(accountId, nextWatermark(watermark, newest, after));
     }
-    summary.resumePoints = await copyResumePoints(ctx, played);
+    stopCheck();
+    summary.resumePoints = await copyResumePoints(ctx, played, sceneMap);
   } catch (err) {
     summary.error = err instanceof Stopped ? err.message : (err as Error).message;
   }
@@ -199,25 +201,42 @@ async function recoverPending(ctx: ImportContext): Promise<number> {
 }
 
 /**
- * The owner's resume point of each item played in this run, copied when it differs from the one last
- * copied (so a position the user set in Stash since is not overwritten by an unchanged Plex value).
+ * The owner's latest resume points: every item in Plex's Continue Watching list (a partial watch
+ * writes no history row) and every item played in this run (a finished play clears its point, which
+ * becomes 0 in Stash). A point is copied only when Plex's differs from the one last copied, so a
+ * position the user set in Stash since is not overwritten by an unchanged Plex value.
  * sceneSaveActivity only sets the value, so repeating it after a crash is harmless.
  */
-async function copyResumePoints(ctx: ImportContext, played: ReadonlyMap<string, string>): Promise<number> {
-  if (played.size === 0) return 0;
-  ctx.onProgress?.({ phase: 'resume', done: 0, total: played.size });
-  const states = await fetchViewStates(ctx.plex, [...played.keys()]);
+async function copyResumePoints(
+  ctx: ImportContext,
+  played: ReadonlyMap<string, string>,
+  sceneMap: () => Promise<ReadonlyMap<string, readonly string[]>>,
+): Promise<number> {
+  const states = new Map<string, PlexViewState>();
+  for (const s of await fetchInProgress(ctx.plex)) states.set(s.ratingKey, s);
+  const notListed = [...played.keys()].filter((rk) => !states.has(rk));
+  for (const s of await fetchViewStates(ctx.plex, notListed)) states.set(s.ratingKey, s);
+  const changed: { ratingKey: string; state: ResumeState }[] = [];
+  for (const [ratingKey, s] of states) {
+    const state = { viewOffset: s.viewOffset ?? 0, lastViewedAt: s.lastViewedAt ?? 0 };
+    const before = await ctx.journal.resumeState(ratingKey);
+    if (before && before.viewOffset === state.viewOffset && before.lastViewedAt === state.lastViewedAt) continue;
+    changed.push({ ratingKey, state });
+  }
+  if (changed.length === 0) return 0;
+  const map = changed.every((c) => played.has(c.ratingKey)) ? undefined : await sceneMap();
+  ctx.onProgress?.({ phase: 'resume', done: 0, total: changed.length });
   let saved = 0;
-  for (const s of states) {
-    const sceneId = played.get(s.ratingKey);
-    if (!sceneId) continue;
-    const now = { viewOffset: s.viewOffset ?? 0, lastViewedAt: s.lastViewedAt ?? 0 };
-    const before = await ctx.journal.resumeState(s.ratingKey);
-    if (before && before.viewOffset === now.viewOffset && before.lastViewedAt === now.lastViewedAt) continue;
-    // Plex counts in ms, Stash in seconds; no offset after a finished play means "from the start".
-    await saveResume(ctx.stash, sceneId, now.viewOffset / 1000);
-    await ctx.journal.setResumeState(s.ratingKey, now);
-    saved++;
+  for (const [i, { ratingKey, state }] of changed.entries()) {
+    const candidates = played.has(ratingKey) ? [played.get(ratingKey)!] : (map?.get(ratingKey) ?? []);
+    // Only an item that is exactly one synced scene; anything else stays Plex's business.
+    if (candidates.length === 1) {
+      // Plex counts in ms, Stash in seconds; no offset after a finished play means "from the start".
+      await saveResume(ctx.stash, candidates[0]!, state.viewOffset / 1000);
+      saved++;
+    }
+    await ctx.journal.setResumeState(ratingKey, state);
+    ctx.onProgress?.({ phase: 'resume', done: i + 1, total: changed.length });
   }
   return saved;
 }

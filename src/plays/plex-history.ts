@@ -44,6 +44,10 @@ const accountsResponse = z
 const viewStateSchema = z.object({ ratingKey: key, viewOffset: int.optional(), lastViewedAt: int.optional(), viewCount: int.optional() });
 export type PlexViewState = z.infer<typeof viewStateSchema>;
 
+const pagedViewStates = z
+  .object({ MediaContainer: z.object({ totalSize: int.optional(), Metadata: z.array(viewStateSchema).nullish() }) })
+  .transform((v) => v.MediaContainer);
+
 const viewStateResponse = z
   .object({ MediaContainer: z.object({ Metadata: z.array(viewStateSchema).nullish() }) })
   .transform((v) => v.MediaContainer.Metadata ?? []);
@@ -110,6 +114,28 @@ export async function fetchViewStates(client: PlexClient, ratingKeys: readonly s
     }
   }
   return out;
+}
+
+/**
+ * The owner's items with a resume point: the Continue Watching hub (plexapi's
+ * PlexServer.continueWatching(); its live test shows an item there once it has progress and gone once
+ * played). A partial watch writes no history row, so this is where "where they stopped" comes from.
+ * Next-episode suggestions in the hub carry no viewOffset and are left out.
+ */
+export async function fetchInProgress(client: PlexClient, pageSize = HISTORY_PAGE): Promise<PlexViewState[]> {
+  const size = Math.min(1000, pageSize);
+  const out = new Map<string, PlexViewState>();
+  for (let start = 0; ; ) {
+    const page = await client.getJson('/hubs/continueWatching/items', pagedViewStates, {
+      what: 'reading the Plex Continue Watching list',
+      headers: { 'X-Plex-Container-Start': String(start), 'X-Plex-Container-Size': String(size) },
+    });
+    const got = page.Metadata ?? [];
+    for (const s of got) if ((s.viewOffset ?? 0) > 0) out.set(s.ratingKey, s);
+    start += got.length;
+    if (got.length === 0 || (page.totalSize !== undefined ? start >= page.totalSize : got.length < size)) break;
+  }
+  return [...out.values()];
 }
 
 /** `/status/sessions/history/123` → `123`: the row's stable id, used as the journal key. */

@@ -21,7 +21,8 @@
  * Latency: options.latencyMs (or setLatency): each answer leaves that long after its request arrived, the fake's own work included.
  * Watch history (plays from Plex, reference/plex-api.md §9 extended for issue 13): accounts (/accounts; id 1 is the owner),
  *   addAccount, addPlay (one history entry; the owner's play also sets viewCount/lastViewedAt and clears viewOffset),
- *   setViewOffset (the owner's resume point), history(), deleteHistory; served by GET /status/sessions/history/all.
+ *   setViewOffset (the owner's resume point), history(), deleteHistory; served by GET /status/sessions/history/all,
+ *   GET /accounts and GET /hubs/continueWatching/items (the owner's items with a resume point, latest first).
  * Request log: requestLog[] of { method, rawUrl, path, query (ordered multimap), headers, bodyLength, bodySha1, arrivedAt, answeredAt,
  *   tokenInQuery, status }. maxInFlightSeen: the most requests in flight at once.
  */
@@ -563,7 +564,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         const id = r.headers['x-plex-client-identifier'];
         if (!id) v.push(`no X-Plex-Client-Identifier: ${where}`);
         else ids.add(String(id));
-        if (r.method === 'GET' && (/^\/library\/sections\/[^/]+\/all$/.test(r.path) || r.path === '/status/sessions/history/all')) {
+        if (r.method === 'GET' && (/^\/library\/sections\/[^/]+\/all$/.test(r.path) || r.path === '/status/sessions/history/all' || r.path === '/hubs/continueWatching/items')) {
           const size = r.headers['x-plex-container-size'] ?? r.query.find(([k]) => k === 'X-Plex-Container-Size')?.[1];
           if (size === undefined) v.push(`list without X-Plex-Container-Size: ${r.rawUrl}`);
           else if (Number(size) > 1000) v.push(`list with container size ${String(size)} > 1000: ${r.rawUrl}`);
@@ -963,6 +964,17 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
 
   function route(method: string, path: string, q: Map<string, string>, pairs: [string, string][], body: Buffer, headers: http.IncomingHttpHeaders, fs: Fault[]): Reply {
     if (method === 'GET' && path === '/status/sessions/history/all') return historyList(q, headers, fs);
+    if (method === 'GET' && path === '/hubs/continueWatching/items') {
+      // plexapi's live test: an item with progress (updateProgress) is in this hub until it is marked played.
+      const { start, size } = pageOf(q, headers, fs);
+      const all = [...items.values()].filter((i) => (i.viewOffset ?? 0) > 0).sort((a, b) => (b.lastViewedAt ?? 0) - (a.lastViewedAt ?? 0) || Number(b.ratingKey) - Number(a.ratingKey));
+      const page = all.slice(start, start + size);
+      return {
+        status: 200,
+        body: { MediaContainer: { size: page.length, totalSize: all.length, offset: start, hubKey: '/hubs/continueWatching/items', ...(page.length ? { Metadata: page.map((i) => renderItem(i, false)) } : {}) } },
+        headers: { 'X-Plex-Container-Start': String(start), 'X-Plex-Container-Total-Size': String(all.length) },
+      };
+    }
     if (method === 'GET' && path === '/accounts') {
       const list = accounts.map((a) => ({
         id: a.id,
