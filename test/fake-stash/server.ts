@@ -145,6 +145,8 @@ export interface FakeStash {
   expireSessions(values?: string[]): void;
   /** Simulate an outage or a proxy error: every /graphql answer gets this status (undefined to stop). */
   failWith(status: number | undefined): void;
+  /** Hold every /graphql answer this long AFTER executing it (a mutation is applied, its answer late): crash tests. */
+  setResponseDelay(ms: number): void;
   requestLog: RequestLogEntry[];
   violations: Violation[];
   close(): Promise<void>;
@@ -271,6 +273,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
   let settings = opts.settings;
   let jobs: { id: string; status: string; description: string; progress?: number | null }[] = [];
   let failStatus = opts.failWithStatus;
+  let responseDelayMs = 0;
   const sessions = new Map<string, number>(); // value → issued at (ms)
   const requestLog: RequestLogEntry[] = [];
   const violations: Violation[] = [];
@@ -453,7 +456,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
         operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
       });
       Promise.resolve(result).then(
-        (r) => json(200, r),
+        (r) => (responseDelayMs > 0 ? setTimeout(() => json(200, r), responseDelayMs) : json(200, r)),
         (err: Error) => json(500, { errors: [{ message: err.message }] }),
       );
     });
@@ -487,6 +490,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     },
     failWith: (status) => {
       failStatus = status;
+    },
+    setResponseDelay: (ms) => {
+      responseDelayMs = ms;
     },
     requestLog,
     violations,
