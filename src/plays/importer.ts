@@ -141,7 +141,9 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
             await addPlay(ctx.stash, decision.sceneId, row.viewedAt);
             await ctx.journal.markApplied(pending);
             summary.applied++;
-            if (accountId === OWNER_ACCOUNT_ID && row.ratingKey) played.set(row.ratingKey, decision.sceneId);
+            // A check's plays are the latest thing that happened to the item: its point (0 once finished) follows.
+            // A backfill imports history and does not rewind where the user is now.
+            if (req.kind === 'check' && accountId === OWNER_ACCOUNT_ID && row.ratingKey) played.set(row.ratingKey, decision.sceneId);
             break;
           }
         }
@@ -202,8 +204,8 @@ async function recoverPending(ctx: ImportContext): Promise<number> {
 
 /**
  * The owner's latest resume points: every item in Plex's Continue Watching list (a partial watch
- * writes no history row) and every item played in this run (a finished play clears its point, which
- * becomes 0 in Stash). A point is copied only when Plex's differs from the one last copied, so a
+ * writes no history row) and every item a check found newly played (a finished play clears its point,
+ * which becomes 0 in Stash). A point is copied only when Plex's differs from the one last copied, so a
  * position the user set in Stash since is not overwritten by an unchanged Plex value.
  * sceneSaveActivity only sets the value, so repeating it after a crash is harmless.
  */

@@ -146,6 +146,15 @@ describe('importing plays from Plex', () => {
     expect(w.stash.violations).toEqual([]);
   });
 
+  it('a backfill of old plays does not rewind a resume point set in Stash since', async () => {
+    world = await startWorld(1);
+    const w = world;
+    w.plex.addPlay(w.rk('1'), { viewedAt: T0 });
+    w.stash.updateScene('1', { resume_time: 300 });
+    expect(await w.run('backfill')).toMatchObject({ applied: 1, resumePoints: 0 });
+    expect(w.stash.getScene('1')!.resume_time).toBe(300);
+  });
+
   it('counts plays of items that no scene or several scenes name, and of items Plex removed, without guessing', async () => {
     world = await startWorld(4, 2);
     const w = world;

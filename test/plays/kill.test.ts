@@ -67,7 +67,7 @@ describe('plays kill test', () => {
       if (play.sceneIndex < 40) expected.set(String(play.sceneIndex + 1), [...(expected.get(String(play.sceneIndex + 1)) ?? []), play.at]);
       last = play;
     }
-    const stashPlays = (sceneId: string) => stash.getScene(sceneId)!.play_history.map((t) => Date.parse(t) / 1000);
+    const stashPlays = (sceneId: string) => (stash.getScene(sceneId)!.play_history ?? []).map((t) => Date.parse(t) / 1000);
     const countOf = (xs: number[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<number, number>());
 
     let pendingAfterKill = 0;
