@@ -34,6 +34,7 @@ export class PlaysSync {
   private backfillRunId: string | undefined;
   private stopping = false;
   private runs = 0;
+  private lastError: string | undefined;
 
   constructor(
     private readonly store: QueueStore,
@@ -111,7 +112,11 @@ export class PlaysSync {
     this.nextCheckAt = Date.now() + (summary.error ? Math.min(RETRY_AFTER_FAILURE_MS, this.intervalMs) : this.intervalMs);
     await this.journal.setLastSummary(summary).catch(() => undefined);
     const line = summaryLine(summary);
-    if (summary.error) this.log.warn(line);
+    // A failing check retries every minute: the same failure is logged in full once.
+    const repeated = summary.error !== undefined && summary.error === this.lastError;
+    this.lastError = summary.error;
+    if (summary.error && !repeated) this.log.warn(line);
+    else if (summary.error) this.log.debug(line);
     else if (kind === 'backfill' || summary.applied + summary.unmatched + summary.recovered + summary.resumePoints > 0) this.log.info(line);
     else this.log.debug(line);
   }

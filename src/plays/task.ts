@@ -23,7 +23,8 @@ export async function importPlaysTask(
   let lastLog = 0;
   for (;;) {
     await sleep(250);
-    const plays = (await readWorkerStatus(env.dataDir))?.plays as PlaysStatus | undefined;
+    const status = await readWorkerStatus(env.dataDir);
+    const plays = status?.plays as PlaysStatus | undefined;
     const last: ImportSummary | null | undefined = plays?.last;
     if (last?.runId === runId) {
       const line = summaryLine(last);
@@ -49,6 +50,12 @@ export async function importPlaysTask(
         lastLog = Date.now();
         env.log.info(`Progress: ${running.phase} ${running.done}/${running.total}`);
       }
+    }
+    // A worker that died or left takes the request with it; the journal keeps every play it finished.
+    const stale = !status || status.heartbeatAt < Date.now() - 60_000;
+    if ((stale && Date.now() - started > 60_000) || (status && status.heartbeatAt >= started && status.exiting)) {
+      const msg = 'the worker stopped before the import finished; run Import Plex Plays again to carry on (nothing is counted twice)';
+      return { summary: `Import Plex Plays: ${msg}`, data: {}, error: msg };
     }
     if (Date.now() - started > maxMs) {
       const msg = `still importing after ${Math.round(maxMs / 60_000)} min; the worker carries on in the background (see Status)`;
