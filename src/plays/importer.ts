@@ -26,6 +26,8 @@ export interface ImportSummary {
   alreadyApplied: number;
   /** Rows whose item maps to no single synced scene. */
   unmatched: number;
+  /** Rows of libraries PlexCourier does not sync (music, other plex_libraries): left alone, not unmatched. */
+  otherLibraries: number;
   /** Pending entries of an interrupted run settled at the start: found in Stash, or added then. */
   recovered: number;
   /** Resume points saved to Stash. */
@@ -46,6 +48,8 @@ export interface ImportContext {
   journal: PlaysJournal;
   plex: PlexClient;
   stash: StashClient;
+  /** The keys of the Plex libraries PlexCourier syncs (plex_libraries); plays elsewhere are not its business. */
+  sectionKeys: () => Promise<ReadonlySet<string>>;
   /** ratingKey → scene ids (src/plays/scenes.ts); called at most once per run, only when a row needs it. */
   sceneMap: () => Promise<ReadonlyMap<string, readonly string[]>>;
   log: { info(msg: string): void; warn(msg: string): void; debug(msg: string): void };
@@ -85,6 +89,7 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
     applied: 0,
     alreadyApplied: 0,
     unmatched: 0,
+    otherLibraries: 0,
     recovered: 0,
     resumePoints: 0,
     problems: [],
@@ -101,6 +106,8 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
     for (const p of accounts.problems) ctx.log.warn(p);
 
     const now = (ctx.nowSeconds ?? (() => Math.floor(Date.now() / 1000)))();
+    const sections = await ctx.sectionKeys();
+    const inSyncedLibrary = (s: { librarySectionID?: string }) => s.librarySectionID === undefined || sections.has(s.librarySectionID);
     let map: ReadonlyMap<string, readonly string[]> | undefined;
     const sceneMap = async () => (map ??= await ctx.sceneMap());
     const played = new Map<string, string>(); // ratingKey → scene, for resume points (owner's plays)
@@ -109,12 +116,14 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
       const watermark = await ctx.journal.watermark(accountId);
       const after = req.kind === 'backfill' ? 0 : checkStart(watermark, now, CHECK_OVERLAP_SECONDS);
       ctx.onProgress?.({ phase: 'reading', done: 0, total: 0 });
-      const rows = await fetchHistory(ctx.plex, {
+      const all = await fetchHistory(ctx.plex, {
         accountId,
         after,
         onPage: (received, total) => ctx.onProgress?.({ phase: 'reading', done: received, total: total ?? received }),
       });
-      summary.read += rows.length;
+      summary.read += all.length;
+      const rows = all.filter(inSyncedLibrary);
+      summary.otherLibraries += all.length - rows.length;
       const entries = await ctx.journal.entries(rows.map((r) => historyId(r.historyKey)));
       const needsMap = entries.some((e) => e === undefined || (e.state === 'unmatched' && req.kind === 'backfill'));
       if (needsMap) await sceneMap();
@@ -150,11 +159,11 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
         ctx.onProgress?.({ phase: 'applying', done: ++done, total: rows.length });
       }
       await ctx.journal.markUnmatched(unmatched);
-      const newest = rows.reduce<number | undefined>((m, r) => Math.max(m ?? 0, r.viewedAt), undefined);
+      const newest = all.reduce<number | undefined>((m, r) => Math.max(m ?? 0, r.viewedAt), undefined);
       await ctx.journal.setWatermark(accountId, nextWatermark(watermark, newest, after));
     }
     stopCheck();
-    summary.resumePoints = await copyResumePoints(ctx, played, sceneMap);
+    summary.resumePoints = await copyResumePoints(ctx, played, sceneMap, inSyncedLibrary);
   } catch (err) {
     summary.error = err instanceof Stopped ? err.message : (err as Error).message;
   }
@@ -213,9 +222,10 @@ async function copyResumePoints(
   ctx: ImportContext,
   played: ReadonlyMap<string, string>,
   sceneMap: () => Promise<ReadonlyMap<string, readonly string[]>>,
+  inSyncedLibrary: (s: { librarySectionID?: string }) => boolean,
 ): Promise<number> {
   const states = new Map<string, PlexViewState>();
-  for (const s of await fetchInProgress(ctx.plex)) states.set(s.ratingKey, s);
+  for (const s of await fetchInProgress(ctx.plex)) if (inSyncedLibrary(s)) states.set(s.ratingKey, s);
   const notListed = [...played.keys()].filter((rk) => !states.has(rk));
   for (const s of await fetchViewStates(ctx.plex, notListed)) states.set(s.ratingKey, s);
   const changed: { ratingKey: string; state: ResumeState }[] = [];

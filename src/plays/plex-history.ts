@@ -41,7 +41,13 @@ const accountsResponse = z
   .transform((v) => v.MediaContainer.Account ?? []);
 
 /** The owner's view state of an item: viewOffset in ms (absent once finished), lastViewedAt in epoch seconds. */
-const viewStateSchema = z.object({ ratingKey: key, viewOffset: int.optional(), lastViewedAt: int.optional(), viewCount: int.optional() });
+const viewStateSchema = z.object({
+  ratingKey: key,
+  viewOffset: int.optional(),
+  lastViewedAt: int.optional(),
+  viewCount: int.optional(),
+  librarySectionID: key.optional(),
+});
 export type PlexViewState = z.infer<typeof viewStateSchema>;
 
 const pagedViewStates = z

@@ -99,6 +99,7 @@ export class PlaysSync {
         journal: this.journal,
         plex: this.config.plex().client,
         stash: this.config.stash(),
+        sectionKeys: async () => new Set((await this.config.plex().sections()).map((s) => s.key)),
         sceneMap: () => sceneIdsByRatingKey(this.config.stash(), this.store),
         log: this.log,
         shouldStop: () => this.stopping,
@@ -125,7 +126,7 @@ export class PlaysSync {
 /** One line about a run, for the worker log and the Status task. */
 export function summaryLine(s: ImportSummary): string {
   const what = s.kind === 'backfill' ? 'Import of Plex plays' : 'Check for new Plex plays';
-  const counts = `${s.applied} applied, ${s.alreadyApplied} already applied, ${s.unmatched} unmatched${s.recovered ? `, ${s.recovered} recovered after an interruption` : ''}${s.resumePoints ? `, ${s.resumePoints} resume point(s) saved` : ''}`;
+  const counts = `${s.applied} applied, ${s.alreadyApplied} already applied, ${s.unmatched} unmatched${s.otherLibraries ? `, ${s.otherLibraries} in libraries PlexCourier does not sync` : ''}${s.recovered ? `, ${s.recovered} recovered after an interruption` : ''}${s.resumePoints ? `, ${s.resumePoints} resume point(s) saved` : ''}`;
   return `${what}${s.accounts.length ? ` (${s.accounts.join(', ')})` : ''}: ${counts}${s.error ? `; stopped: ${s.error}` : ''}`;
 }
 

@@ -971,7 +971,8 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
       const page = all.slice(start, start + size);
       return {
         status: 200,
-        body: { MediaContainer: { size: page.length, totalSize: all.length, offset: start, hubKey: '/hubs/continueWatching/items', ...(page.length ? { Metadata: page.map((i) => renderItem(i, false)) } : {}) } },
+        // Items of several sections: each carries its own librarySectionID.
+        body: { MediaContainer: { size: page.length, totalSize: all.length, offset: start, hubKey: '/hubs/continueWatching/items', ...(page.length ? { Metadata: page.map((i) => ({ ...renderItem(i, false), librarySectionID: Number(i.sectionKey) })) } : {}) } },
         headers: { 'X-Plex-Container-Start': String(start), 'X-Plex-Container-Total-Size': String(all.length) },
       };
     }

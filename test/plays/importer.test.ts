@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlexClient } from '../../src/plex/client';
+import { fetchSections, selectSections } from '../../src/plex/sections';
 import { importPlays, type ImportKind } from '../../src/plays/importer';
 import { PlaysJournal } from '../../src/plays/journal';
 import { sceneIdsByRatingKey } from '../../src/plays/scenes';
@@ -34,7 +35,8 @@ afterEach(async () => {
 /** Scenes 1..n in Stash, each with a Plex item; the first `synced` have sync records naming their item. */
 async function startWorld(n: number, synced = n): Promise<World> {
   const dir = tempDir();
-  const plex = await startFakePlex();
+  // A second library that plex_libraries leaves out: its plays are not PlexCourier's business.
+  const plex = await startFakePlex({ sections: [{ title: 'Movies', type: 'movie', locations: ['/media/movies'] }, { title: 'Home Videos', type: 'movie', locations: ['/media/home'] }] });
   const items = plex.addItems(Array.from({ length: n }, (_, i) => ({ file: `/media/movies/scene-${i + 1}.mp4` })));
   const stash = await startFakeStash({ scenes: items.map((_, i) => ({ id: String(i + 1), title: `Scene ${i + 1}` })) });
   const store = await QueueStore.open(path.join(dir, 'queue'));
@@ -57,6 +59,7 @@ async function startWorld(n: number, synced = n): Promise<World> {
           journal,
           plex: plexClient,
           stash: stashClient,
+          sectionKeys: async () => new Set(selectSections(await fetchSections(plexClient), ['Movies']).map((s) => s.key)),
           sceneMap: () => sceneIdsByRatingKey(stashClient, store),
           log: { info: (m) => logs.push(m), warn: (m) => logs.push(m), debug: (m) => logs.push(m) },
           ...(nowSeconds !== undefined ? { nowSeconds: () => nowSeconds } : {}),
@@ -176,6 +179,25 @@ describe('importing plays from Plex', () => {
     expect(await w.run('check', [], T0 + 60)).toMatchObject({ applied: 0, unmatched: 0 });
     expect(await w.run('backfill')).toMatchObject({ applied: 1, unmatched: 1 });
     expect(plays(w, '3')).toHaveLength(1);
+  });
+
+  it('leaves plays and resume points of libraries outside plex_libraries alone, counted apart from unmatched ones', async () => {
+    world = await startWorld(1);
+    const w = world;
+    const home = w.plex.addItem({ section: '2', file: '/media/home/birthday.mp4' });
+    w.plex.addPlay(home.ratingKey, { viewedAt: T0 });
+    w.plex.setViewOffset(home.ratingKey, 5_000);
+    w.plex.addPlay(w.rk('1'), { viewedAt: T0 + 1 });
+    const r = await w.run('backfill');
+    expect(r).toMatchObject({ read: 2, applied: 1, unmatched: 0, otherLibraries: 1, resumePoints: 0 });
+    // Nothing in them needed the scene map: a check with only such activity asks Stash for no scene list.
+    const listings = () => w.stash.requestLog.filter((q) => q.operationName === 'PlexCourierSceneIdsPage').length;
+    const before = listings();
+    w.plex.addPlay(home.ratingKey, { viewedAt: T0 + 7_000 });
+    w.plex.setViewOffset(home.ratingKey, 9_000);
+    // The check reads from an hour before its watermark, so it sees the first one again too.
+    expect(await w.run('check', [], T0 + 7_100)).toMatchObject({ read: 3, otherLibraries: 2, unmatched: 0, resumePoints: 0 });
+    expect(listings()).toBe(before);
   });
 
   it('reads only the accounts plex_accounts names, and reports one it does not know', async () => {
