@@ -32,6 +32,8 @@ export interface PlexServiceOptions extends PlexClientOptions {
   scanDebounceMs?: number;
   /** Above this URL length the summary is sent in its own PUT. Default 7000. */
   maxUrlBytes?: number;
+  /** A file Plex lacks makes the libraries be listed again, at most this often. Default 60 s. */
+  sectionsRecheckMs?: number;
 }
 
 export interface PlexHealth {
@@ -70,6 +72,7 @@ export class PlexService {
   private readonly writer: PlexWriter;
   private readonly scans: ScanScheduler;
   private state: Promise<Ready> | undefined;
+  private sectionsCheckedAt = 0;
 
   /** Throws PlexError('bad_request') at once for a malformed plex_url or path_map. */
   constructor(opts: PlexServiceOptions) {
@@ -98,6 +101,7 @@ export class PlexService {
     const sections = selectSections(await fetchSections(this.client), this.libraries);
     const index = await PathIndex.load(this.opts.indexFile, caseInsensitive);
     const ready: Ready = { sections, index, caseInsensitive };
+    this.sectionsCheckedAt = Date.now();
     let built = false;
     for (const id of index.sectionIds()) {
       if (!sections.some((s) => s.key === id)) {
@@ -135,7 +139,40 @@ export class PlexService {
    * Throws PlexError not_found (not in Plex yet) or ambiguous (several files share the name).
    */
   async findItems(stashPath: string, size?: number): Promise<PlexItemRef[]> {
-    return findItems(await this.deps(), stashPath, size);
+    try {
+      return await findItems(await this.deps(), stashPath, size);
+    } catch (err) {
+      // The file may sit in a library created (or a folder added) since the libraries were last listed.
+      if (!isPlexError(err) || err.kind !== 'not_found' || Date.now() - this.sectionsCheckedAt < (this.opts.sectionsRecheckMs ?? 60_000)) throw err;
+      if ((await this.checkSections()).changed === 0) throw err;
+      return findItems(await this.deps(), stashPath, size);
+    }
+  }
+
+  /**
+   * Lists Plex's libraries again (one small request) and indexes each that is new or whose folders changed;
+   * a library that is gone is forgotten. Returns how many libraries changed and how many items were indexed.
+   */
+  async checkSections(): Promise<{ changed: number; items: number }> {
+    const r = await this.ready();
+    const now = selectSections(await fetchSections(this.client), this.libraries);
+    this.sectionsCheckedAt = Date.now();
+    let changed = 0;
+    let items = 0;
+    for (const s of now) {
+      const before = r.sections.find((x) => x.key === s.key);
+      if (before && r.index.sections[s.key] && before.locations.join('\0') === s.locations.join('\0')) continue;
+      items += (await indexSection(this.client, r.index, s)).items;
+      changed++;
+    }
+    for (const id of r.index.sectionIds()) {
+      if (now.some((s) => s.key === id)) continue;
+      r.index.dropSection(id);
+      changed++;
+    }
+    r.sections = now;
+    if (changed > 0) await r.index.save();
+    return { changed, items };
   }
 
   /**

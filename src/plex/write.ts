@@ -32,6 +32,11 @@ export interface ApplyOptions {
   /** sha256 of the poster last uploaded for this item; equal → no upload. */
   lastPosterSha256?: string;
   lastArtSha256?: string;
+  /**
+   * The items those images went to. An item not among them (Plex deleted and re-added the file under a new
+   * ratingKey, or a second library holds it) shows Plex's own images, so it gets ours again.
+   */
+  imagesOnItems?: readonly string[];
 }
 
 export interface ApplyEntry {
@@ -215,9 +220,10 @@ export class PlexWriter {
     const plan = planEdit(current, w.entry.desired, opts);
     const result: ApplyResult = { ref, changedFields: [...plan.changedFields], requests: 0, warnings: [...plan.warnings] };
 
-    const poster = await this.image(w, 'poster', w.entry.desired.poster, opts.lastPosterSha256, result);
+    const sameItem = opts.imagesOnItems === undefined || opts.imagesOnItems.includes(ref.ratingKey);
+    const poster = await this.image(w, 'poster', w.entry.desired.poster, sameItem ? opts.lastPosterSha256 : undefined, result);
     if (poster !== undefined) result.posterSha256 = poster;
-    const art = await this.image(w, 'art', w.entry.desired.art, opts.lastArtSha256, result);
+    const art = await this.image(w, 'art', w.entry.desired.art, sameItem ? opts.lastArtSha256 : undefined, result);
     if (art !== undefined) result.artSha256 = art;
     // Lock the image fields we just set, so a refresh cannot replace them (§5).
     if (result.changedFields.includes('poster') && !current.locks.has('thumb')) plan.locks.push('thumb');

@@ -7,16 +7,25 @@ import type { SyncError } from '../sync/errors';
  * (what a per-job policy does) leaves the user a DLQ full of auth errors to redrive. Instead the
  * whole queue pauses with a reason the status shows (plex-api.md §7: "401 … stop the queue and
  * alert"). While paused one probe at a time checks the credentials: at once when the settings
- * changed (the user fixed the token), otherwise every `probeEveryMs` (a token revoked and
- * restored on plex.tv without any settings change).
+ * changed (the user fixed the token); on a growing schedule otherwise (a token that works again with
+ * no settings change: Plex regained plex.tv, or the user restored it there); and soon after a new
+ * event arrives, since the user is editing right now and wants to see it in Plex.
  */
 
 export interface AuthPauseOptions {
-  /** Probe this often when the settings have not changed. Defaults to 10 min. */
-  probeEveryMs: number;
+  /** The first unprompted probe comes this long after the pause began; each failed one doubles the wait. Defaults to 30 s. */
+  firstProbeMs: number;
+  /** The longest wait between unprompted probes. Defaults to 10 min. */
+  maxProbeMs: number;
+  /** A new event probes at once, but never sooner than this after the last probe. Defaults to 30 s. */
+  eventProbeMinMs: number;
 }
 
-export const DEFAULT_AUTH_PAUSE_OPTIONS: Readonly<AuthPauseOptions> = Object.freeze({ probeEveryMs: 600_000 });
+export const DEFAULT_AUTH_PAUSE_OPTIONS: Readonly<AuthPauseOptions> = Object.freeze({
+  firstProbeMs: 30_000,
+  maxProbeMs: 600_000,
+  eventProbeMinMs: 30_000,
+});
 
 export const authPauseSchema = z.object({
   /** Which side refused us. */
@@ -28,6 +37,10 @@ export const authPauseSchema = z.object({
   settingsFingerprint: z.string(),
   lastProbeAt: z.number().nullable(),
   probeInFlight: z.boolean(),
+  /** Unprompted probes that failed in a row: the schedule grows with them. */
+  failedProbes: z.number().int().nonnegative().default(0),
+  /** A new event arrived since the last probe. */
+  eventWaiting: z.boolean().default(false),
 });
 export type AuthPause = z.infer<typeof authPauseSchema>;
 
@@ -58,14 +71,26 @@ function reasonFor(error: SyncError): { source: AuthPause['source']; reason: str
 export function pauseForAuth(error: SyncError, now: number, fingerprint: string, existing: AuthPause | null = null): AuthPause {
   const { source, reason } = reasonFor(error);
   if (existing) return { ...existing, source, reason, settingsFingerprint: fingerprint, probeInFlight: false };
-  return { source, reason, since: now, settingsFingerprint: fingerprint, lastProbeAt: null, probeInFlight: false };
+  return { source, reason, since: now, settingsFingerprint: fingerprint, lastProbeAt: null, probeInFlight: false, failedProbes: 0, eventWaiting: false };
 }
 
-/** Whether a probe may start now: none out, and the settings changed or the interval passed. */
+/** How long after the last probe (or the pause's start) the next unprompted one is due: 30 s, 1, 2, 4, 8, then 10 min. */
+export function authProbeWait(pause: AuthPause, options: AuthPauseOptions = DEFAULT_AUTH_PAUSE_OPTIONS): number {
+  return Math.min(options.maxProbeMs, options.firstProbeMs * 2 ** Math.min(pause.failedProbes, 30));
+}
+
+/** Whether a probe may start now: none out, and the settings changed, an event waits, or the schedule says so. */
 export function authProbeDue(pause: AuthPause, now: number, fingerprint: string, options: AuthPauseOptions = DEFAULT_AUTH_PAUSE_OPTIONS): boolean {
   if (pause.probeInFlight) return false;
   if (fingerprint !== pause.settingsFingerprint) return true;
-  return now - (pause.lastProbeAt ?? pause.since) >= options.probeEveryMs;
+  const elapsed = now - (pause.lastProbeAt ?? pause.since);
+  if (pause.eventWaiting && elapsed >= options.eventProbeMinMs) return true;
+  return elapsed >= authProbeWait(pause, options);
+}
+
+/** A new event arrived while paused: the next probe may come early. */
+export function noteEventWhilePaused(pause: AuthPause): AuthPause {
+  return pause.eventWaiting ? pause : { ...pause, eventWaiting: true };
 }
 
 /** Takes the single probe slot when due. */
@@ -76,7 +101,7 @@ export function acquireAuthProbe(
   options: AuthPauseOptions = DEFAULT_AUTH_PAUSE_OPTIONS,
 ): { pause: AuthPause; granted: boolean } {
   if (!authProbeDue(pause, now, fingerprint, options)) return { pause, granted: false };
-  return { pause: { ...pause, probeInFlight: true, lastProbeAt: now, settingsFingerprint: fingerprint }, granted: true };
+  return { pause: { ...pause, probeInFlight: true, lastProbeAt: now, settingsFingerprint: fingerprint, eventWaiting: false }, granted: true };
 }
 
 /**
@@ -85,7 +110,7 @@ export function acquireAuthProbe(
  */
 export function authProbeResult(pause: AuthPause, ok: boolean, error?: SyncError): AuthPause | null {
   if (ok) return null;
-  const next: AuthPause = { ...pause, probeInFlight: false };
+  const next: AuthPause = { ...pause, probeInFlight: false, failedProbes: pause.failedProbes + 1 };
   if (error) Object.assign(next, reasonFor(error));
   return next;
 }

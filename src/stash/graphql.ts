@@ -292,4 +292,27 @@ export class StashClient {
     const contentType = String(res.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
     return { bytes: res.body, contentType };
   }
+
+  /**
+   * A scene's cover, or null when Stash has none. Stash never answers 404 for a scene without a cover: it
+   * serves its default image instead, an SVG icon (`static.DefaultSceneImage`, sent as `image/svg+xml`), and
+   * that icon must never replace the poster Plex made itself. Real covers are raster images (JPEG, PNG, WebP).
+   */
+  async fetchCover(url: string): Promise<{ bytes: Buffer; contentType: string } | null> {
+    const image = await this.fetchImage(url);
+    return isRasterImage(image) ? image : null;
+  }
+}
+
+/** JPEG, PNG, WebP or GIF, by content type, or by signature when Stash sent a generic type. */
+export function isRasterImage(image: { bytes: Buffer; contentType: string }): boolean {
+  if (/^image\/(jpeg|jpg|png|webp|gif)$/i.test(image.contentType)) return true;
+  if (image.contentType !== 'application/octet-stream') return false;
+  const b = image.bytes;
+  return (
+    (b[0] === 0xff && b[1] === 0xd8) ||
+    b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ||
+    (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') ||
+    b.subarray(0, 4).toString('latin1') === 'GIF8'
+  );
 }

@@ -3,8 +3,8 @@ import { loadSettings } from '../stash/settings';
 import { dataPaths } from '../paths';
 import { PlexService } from '../plex/service';
 import { plexServiceOptions } from '../worker/config';
-import { followQueue, sendCommand, type FollowOutcome, type TaskEnv } from './link';
-import { readStatusSnapshot } from './status';
+import { followQueue, progressReporter, sendCommand, SettledCounter, settledTotal, type FollowOutcome, type SettledScenes, type TaskEnv } from './link';
+import { readStatusSnapshot, readWorkerStatus } from './status';
 import { importPlaysTask } from '../plays/task';
 
 /** What a task hands back: a short human summary, and the machine-readable line its log ends with. */
@@ -19,6 +19,8 @@ export type TaskMode = (env: TaskEnv, args: Record<string, unknown>) => Promise<
 /** Scene ids go to the worker in commands of this many. */
 const ENQUEUE_CHUNK = 5_000;
 const ID_PAGE = 1_000;
+/** The share of a sync task's progress bar that paging Stash and queueing takes; the scenes settled fill the rest. */
+const QUEUE_SHARE = 0.1;
 
 function stashClient(env: TaskEnv, apiKey?: string): StashClient {
   return new StashClient(clientOptionsFromConnection(env.connection, apiKey));
@@ -42,14 +44,24 @@ const processQueue: TaskMode = async (env) => {
   return { summary: describeFollow(f), data: { ...f } };
 };
 
+/** What the worker did with the scenes a task queued, in words: "211 checked: 200 unchanged since their last sync, 11 sent to Plex". */
+function describeSettled(s: SettledScenes, queued: number): string {
+  const checked = settledTotal(s);
+  const parts = [`${s.unchanged} unchanged since their last sync`, `${s.synced} sent to Plex`];
+  if (s.failed > 0) parts.push(`${s.failed} failed`);
+  if (s.dropped > 0) parts.push(`${s.dropped} no longer in Stash`);
+  return `${Math.min(checked, queued)}${checked < queued ? ` of ${queued}` : ''} checked: ${parts.join(', ')}`;
+}
+
 const processDlq: TaskMode = async (env, args) => {
   const raw = args.class ?? args.error_class;
   const errorClass = typeof raw === 'string' && raw ? raw : undefined;
   const before = (await readStatusSnapshot(env.dataDir)).snapshot.counts?.dlq ?? 0;
+  const counter = new SettledCounter(await readWorkerStatus(env.dataDir));
   const r = await sendCommand(env, { name: 'redrive', ...(errorClass ? { errorClass } : {}) });
   const requeued = Number(r.data?.requeued ?? 0);
   env.log.info(`${r.message}${errorClass ? ` (error class ${errorClass})` : ''}`);
-  const f = requeued > 0 ? await followQueue(env) : { remaining: 0, delayed: 0, dlq: before };
+  const f = requeued > 0 ? await followQueue(env, { work: { jobs: requeued, counter } }) : { remaining: 0, delayed: 0, dlq: before };
   const backInDlq = Math.max(0, f.dlq - (before - requeued));
   return {
     summary: `re-queued ${requeued} dead-lettered job(s); ${requeued - backInDlq - f.remaining - f.delayed} synced, ${backInDlq} back in the DLQ; ${describeFollow(f)}`,
@@ -69,7 +81,13 @@ const status: TaskMode = async (env) => {
 };
 
 /** Pages every scene id from Stash (optionally only those changed since a time) and queues them at bulk priority. */
-async function queueScenes(env: TaskEnv, trigger: string, force: boolean, updatedSince?: Date): Promise<number> {
+async function queueScenes(
+  env: TaskEnv,
+  trigger: string,
+  force: boolean,
+  report: (fraction: number) => void,
+  updatedSince?: Date,
+): Promise<number> {
   const client = stashClient(env);
   let page = 1;
   let total = 0;
@@ -84,7 +102,7 @@ async function queueScenes(env: TaskEnv, trigger: string, force: boolean, update
     for (const s of res.scenes) buffer.push(s.id);
     total += res.scenes.length;
     if (buffer.length >= ENQUEUE_CHUNK) await flush();
-    env.log.progress(res.count === 0 ? 0.2 : (0.2 * total) / res.count);
+    report(res.count === 0 ? QUEUE_SHARE : (QUEUE_SHARE * total) / res.count);
     if (res.scenes.length < ID_PAGE || total >= res.count) break;
     page += 1;
   }
@@ -96,21 +114,30 @@ function truthy(v: unknown): boolean {
   return v === true || (typeof v === 'string' && /^(true|1|yes)$/i.test(v));
 }
 
+/** Queues scenes, then follows the worker through them: progress moves as each scene is sent or found unchanged. */
+async function syncScenes(env: TaskEnv, trigger: string, force: boolean, updatedSince?: Date) {
+  const report = progressReporter(env.log);
+  // The starting point is taken before anything is queued: the worker may settle scenes while we page Stash.
+  const counter = new SettledCounter(await readWorkerStatus(env.dataDir));
+  const queued = await queueScenes(env, trigger, force, report, updatedSince);
+  const f = queued > 0 ? await followQueue(env, { from: QUEUE_SHARE, work: { jobs: queued, counter }, report }) : undefined;
+  report(1);
+  const settled = counter.settled();
+  return { queued, settled, f, line: `${describeSettled(settled, queued)}${f ? `; ${describeFollow(f)}` : ''}` };
+}
+
 const syncAll: TaskMode = async (env, args) => {
   const force = truthy(args.force);
-  const queued = await queueScenes(env, force ? 'sync_all (forced)' : 'sync_all', force);
-  env.log.info(`queued ${queued} scene(s)${force ? ' (forced: every scene is written again)' : '; scenes unchanged since their last sync are skipped'}`);
-  const f = await followQueue(env, { from: 0.2 });
-  return { summary: `Sync All queued ${queued} scene(s); ${describeFollow(f)}`, data: { queued, force, ...f } };
+  env.log.info(force ? 'checking every scene against its Plex item, unchanged ones included' : 'checking every scene; those unchanged since their last sync are skipped');
+  const r = await syncScenes(env, force ? 'sync_all (forced)' : 'sync_all', force);
+  return { summary: `Sync All: ${r.line}`, data: { queued: r.queued, force, ...r.settled, ...r.f } };
 };
 
 const syncRecent: TaskMode = async (env, args) => {
   const hours = Number(args.hours ?? 24) > 0 ? Number(args.hours ?? 24) : 24;
   const since = new Date(Date.now() - hours * 3_600_000);
-  const queued = await queueScenes(env, `sync_recent (${hours} h)`, truthy(args.force), since);
-  env.log.info(`queued ${queued} scene(s) changed in the last ${hours} h`);
-  const f = await followQueue(env, { from: 0.2 });
-  return { summary: `Sync Recent queued ${queued} scene(s) changed in the last ${hours} h; ${describeFollow(f)}`, data: { queued, hours, ...f } };
+  const r = await syncScenes(env, `sync_recent (${hours} h)`, truthy(args.force), since);
+  return { summary: `Sync Recent (scenes changed in the last ${hours} h): ${r.line}`, data: { queued: r.queued, hours, ...r.settled, ...r.f } };
 };
 
 const reconcile: TaskMode = async (env) => {
@@ -119,6 +146,8 @@ const reconcile: TaskMode = async (env) => {
   const missing: string[] = [];
   const stale: string[] = [];
   const neverSynced: string[] = [];
+  const report = progressReporter(env.log);
+  const counter = new SettledCounter(await readWorkerStatus(env.dataDir));
   for (let page = 1; ; page++) {
     const res = await client.findScenesPage({ page, perPage: 500, sort: 'id', direction: 'ASC' });
     if (res.scenes.length === 0) break;
@@ -132,14 +161,14 @@ const reconcile: TaskMode = async (env) => {
     missing.push(...((r.data?.missing as string[]) ?? []));
     stale.push(...((r.data?.stale as string[]) ?? []));
     neverSynced.push(...((r.data?.neverSynced as string[]) ?? []));
-    env.log.progress((0.5 * totals.checked) / Math.max(1, res.count));
+    report((0.5 * totals.checked) / Math.max(1, res.count));
     if (totals.checked >= res.count) break;
   }
   const eg = (ids: string[]) => (ids.length ? ` (e.g. scenes ${ids.slice(0, 5).join(', ')})` : '');
   env.log.info(`${missing.length} scene(s) have no Plex item${eg(missing)}`);
   env.log.info(`${stale.length} changed in Stash since their last sync${eg(stale)}`);
   env.log.info(`${neverSynced.length} never synced${eg(neverSynced)}`);
-  const f = totals.queued > 0 ? await followQueue(env, { from: 0.5 }) : undefined;
+  const f = totals.queued > 0 ? await followQueue(env, { from: 0.5, work: { jobs: totals.queued, counter }, report }) : undefined;
   return {
     summary: `Reconcile checked ${totals.checked} scene(s): ${missing.length} not in Plex, ${stale.length} stale, ${neverSynced.length} never synced; queued ${totals.queued}${f ? `; ${describeFollow(f)}` : ''}`,
     data: { ...totals, missing: missing.length, stale: stale.length, neverSynced: neverSynced.length },

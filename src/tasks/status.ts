@@ -13,6 +13,8 @@ export interface WorkerStatus extends StatusSnapshot {
   config?: { ready: boolean; problem: string | null; plexUrl: string | null; stash: string | null };
   breaker?: { state: string; nextProbeAt: number | null; outages: { start: number; end?: number; jobsWaiting?: number }[] };
   paused?: { reason: string; since: number } | null;
+  /** Stash not answering: since when, the next probe, what it said. */
+  stash?: { unreachableSince: number; nextProbeAt: number; message: string } | null;
   lastErrors?: { sceneId: string; class: string; message: string; at: number }[];
   session?: Record<string, number>;
   /** Plays from Plex (src/plays/scheduler.ts). */
@@ -55,6 +57,7 @@ export async function readStatusSnapshot(dataDir: string, now = Date.now()): Pro
   }
   if (raw?.paused) lines.push(`PAUSED since ${when(raw.paused.since)}: ${raw.paused.reason}`);
   if (raw?.config?.problem) lines.push(`Not syncing: ${raw.config.problem}`);
+  if (raw?.stash) lines.push(`Stash unreachable since ${when(raw.stash.unreachableSince)} (${raw.stash.message}); the queue waits, next try ${when(raw.stash.nextProbeAt)}`);
   if (raw?.breaker) {
     const b = raw.breaker;
     lines.push(

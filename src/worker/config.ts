@@ -1,7 +1,7 @@
 import { dataPaths, type DataPaths } from '../paths';
 import type { ServerConnection } from '../stash/input';
 import { loadSettings, SettingsError, type Settings } from '../stash/settings';
-import { clientOptionsFromConnection, StashClient } from '../stash/graphql';
+import { clientOptionsFromConnection, StashClient, StashError } from '../stash/graphql';
 import { PlexService } from '../plex/service';
 import { DEFAULT_MAP_OPTIONS, type MapOptions } from '../sync/map';
 import { backoffPolicyFromSettings, type BackoffPolicy } from '../policy/backoff';
@@ -31,6 +31,8 @@ export class Config {
   private plexService: PlexService | undefined;
   private plexKey = '';
   private problem: string | undefined = 'waiting for the first hook or task to tell where Stash is';
+  /** Since when Stash has not answered at all (refused, timed out, 5xx), while that lasts. */
+  private stashDownSince: number | undefined;
   private lastLoggedProblem: string | undefined;
 
   constructor(
@@ -55,7 +57,7 @@ export class Config {
   urgent = false;
 
   async refresh(force = false): Promise<void> {
-    const ttl = this.urgent || this.problem ? SETTINGS_TTL_URGENT_MS : SETTINGS_TTL_MS;
+    const ttl = this.urgent || this.problem || this.stashDownSince !== undefined ? SETTINGS_TTL_URGENT_MS : SETTINGS_TTL_MS;
     if (!force && Date.now() - this.settingsAt < ttl) return;
     const client = this.ensureStashClient();
     if (!client) return;
@@ -65,10 +67,12 @@ export class Config {
     } catch (err) {
       // Keep the settings we had: a Stash restart must not stop a sync that knows what to do.
       this.settingsAt = Date.now();
+      if (err instanceof StashError && (err.kind === 'unreachable' || (err.status ?? 0) >= 500)) this.stashDownSince ??= Date.now();
       if (!this.settings) this.setProblem(`cannot read PlexCourier's settings from Stash: ${(err as Error).message}`);
       return;
     }
     this.settingsAt = Date.now();
+    this.stashDownSince = undefined;
     try {
       const loaded = loadSettings(raw);
       const firstTime = !this.settings;
@@ -182,6 +186,16 @@ export class Config {
 
   dlqCap(): number {
     return DLQ_CAP;
+  }
+
+  /** A job found Stash not answering: from now on the settings read tells when it is back. */
+  noteStashUnreachable(at = Date.now()): void {
+    this.stashDownSince ??= at;
+  }
+
+  /** When Stash stopped answering, if it has not answered since (the settings are read from it now and then). */
+  stashUnreachableSince(): number | undefined {
+    return this.stashDownSince;
   }
 
   /** How long an idle background worker stays: the setting, unless the environment fixed it. */

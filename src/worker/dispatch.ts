@@ -11,7 +11,8 @@ import { qualityGate } from '../sync/gate';
 import { stateHash } from '../sync/state-hash';
 import { decide } from '../policy/backoff';
 import { CircuitBreaker } from '../policy/breaker';
-import { acquireAuthProbe, authPauseSchema, authProbeResult, pauseForAuth, resumeAuthPause, type AuthPause } from '../policy/auth-pause';
+import { nextStashProbeAt, probeStashNow, startStashOutage, stashProbeFailed, type StashOutage } from '../policy/stash-outage';
+import { acquireAuthProbe, authPauseSchema, authProbeResult, noteEventWhilePaused, pauseForAuth, resumeAuthPause, type AuthPause } from '../policy/auth-pause';
 import type { SyncError } from '../sync/errors';
 import { dlqSummaryLine } from './dlq-note';
 import type { Config } from './config';
@@ -34,6 +35,8 @@ interface Pending {
   hash: string;
   record?: SyncRecord;
   refs: PlexItemRef[];
+  /** False when Stash served its default image: no poster is sent. */
+  hasCover: boolean;
 }
 
 /** A round read from Stash and matched: what is left to write to Plex, and what the preparation took. */
@@ -61,8 +64,12 @@ export interface RecentError {
 export class Dispatcher {
   private breaker = new CircuitBreaker();
   private pause: AuthPause | null = null;
+  /** Stash not answering: nothing is taken until one probe round, on a growing schedule, reads it again. */
+  private stashOutage: StashOutage | null = null;
   private readonly recentErrors: RecentError[] = [];
   private readonly totals = { synced: 0, unchanged: 0, retried: 0, deadLettered: 0, dropped: 0, deferred: 0 };
+  /** Called as scenes are settled mid-round, so status.json (and a task's progress) moves with the work. */
+  onProgress: () => void = () => {};
   private completedSinceDlqNote = 0;
   private savedBreakerVersion = -1;
   /** ratingKey → the scene last written to it, to report two scenes fighting over one Plex item. */
@@ -94,7 +101,7 @@ export class Dispatcher {
   }
 
   nextWakeAt(): number | undefined {
-    const times = [this.store.nextDueAt(), this.breaker.nextProbeAt()].filter(
+    const times = [this.store.nextDueAt(), this.breaker.nextProbeAt(), this.stashOutage ? nextStashProbeAt(this.stashOutage) : undefined].filter(
       (t): t is number => typeof t === 'number',
     );
     return times.length ? Math.min(...times) : undefined;
@@ -122,13 +129,18 @@ export class Dispatcher {
     const now = Date.now();
     let limit = BATCH;
     const pauseBefore = this.pause;
+    if (this.stashOutage) {
+      // One small round probes Stash when it is due; the queue waits meanwhile, no attempt spent.
+      if (now < nextStashProbeAt(this.stashOutage)) return false;
+      limit = 1;
+    }
     if (this.pause) {
       // Exactly one probe while paused: at once after the settings changed, else now and then.
       const probe = acquireAuthProbe(this.pause, now, this.config.fingerprint());
       this.pause = probe.pause;
       if (!probe.granted) return false;
       limit = 1;
-    } else if (!this.breaker.canDispatch(now)) {
+    } else if (!this.stashOutage && !this.breaker.canDispatch(now)) {
       if (!this.breaker.tryAcquireProbe(now)) return false;
       limit = 1; // half-open: exactly one probe
     }
@@ -136,7 +148,7 @@ export class Dispatcher {
     if (jobs.length === 0) {
       // Nothing to probe with: give the probe slot back.
       if (pauseBefore) this.pause = pauseBefore;
-      else if (limit === 1) this.breaker.releaseProbe(now);
+      else if (limit === 1 && !this.stashOutage) this.breaker.releaseProbe(now);
       return false;
     }
     // A job that was in flight when a worker died runs alone: if it is what kills the worker, the
@@ -224,7 +236,7 @@ export class Dispatcher {
 
   /** Whether Plex may be written to without a probe: the breaker is closed and the queue not paused. */
   private canContinue(): boolean {
-    return !this.pause && this.breaker.state === 'closed';
+    return !this.pause && !this.stashOutage && this.breaker.state === 'closed';
   }
 
   /** Hydrates the jobs' scenes in one query, maps and gates them, completes the unchanged ones and finds the Plex items of the rest. */
@@ -236,11 +248,25 @@ export class Dispatcher {
       scenes = new Map(found.map((s) => [s.id, s]));
     } catch (err) {
       const error = toSyncError(err);
-      this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
+      if (error.class === 'stash_unreachable') {
+        // Every job would fail the same way: they wait, untouched, while one probe at a time checks on Stash.
+        this.config.noteStashUnreachable(t0);
+        const now = Date.now();
+        this.stashOutage = this.stashOutage ? stashProbeFailed(this.stashOutage, now, error.message) : startStashOutage(now, error.message);
+        const next = new Date(nextStashProbeAt(this.stashOutage)).toISOString();
+        this.log.warn(`Stash is unreachable (${error.message}); ${jobs.length} job(s) wait with the rest of the queue, nothing is lost; next try ${next}`);
+        await this.releaseAll(jobs);
+      } else {
+        this.log.warn(`cannot read scenes from Stash (${error.message}); ${jobs.length} job(s) wait ${STASH_RETRY_MS / 1000} s`);
+        for (const job of jobs) await this.store.defer(job, Date.now() + STASH_RETRY_MS, error.message);
+      }
       for (const job of jobs) this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: Date.now() });
-      for (const job of jobs) await this.store.defer(job, Date.now() + STASH_RETRY_MS, error.message);
       this.totals.deferred += jobs.length;
       return { size: jobs.length, pending: [], stashMs: Date.now() - t0, matchMs: 0, stashError: error };
+    }
+    if (this.stashOutage) {
+      this.log.info(`Stash answers again (unreachable since ${new Date(this.stashOutage.since).toISOString()}); the queue resumes`);
+      this.stashOutage = null;
     }
     const t1 = Date.now();
     const pending = await this.match(jobs, scenes);
@@ -256,7 +282,10 @@ export class Dispatcher {
     const unchanged: Promise<void>[] = [];
     for (const [i, job] of jobs.entries()) {
       // A turn of the event loop now and then, so a round written meanwhile keeps its connections busy.
-      if (i % 16 === 15) await nextTurn();
+      if (i % 16 === 15) {
+        this.onProgress();
+        await nextTurn();
+      }
       const scene = scenes.get(job.sceneId);
       if (!scene) {
         await this.store.removeScene(job.sceneId);
@@ -274,9 +303,9 @@ export class Dispatcher {
           this.totals.unchanged += 1;
           continue;
         }
-        await this.attachImages(scene, desired);
+        const hasCover = await this.attachImages(scene, desired);
         const refs = await this.findItems(scene);
-        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs });
+        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs, hasCover });
       } catch (err) {
         await this.fail(job, toSyncError(err), scene);
       }
@@ -295,6 +324,7 @@ export class Dispatcher {
           fillEmptyOnly: p.fillOnly,
           lastPosterSha256: p.record?.posterSha256,
           lastArtSha256: p.record?.artSha256,
+          imagesOnItems: p.record?.ratingKeys,
         },
       })),
     );
@@ -328,12 +358,15 @@ export class Dispatcher {
       }
       for (const r of applied) this.claims.set(r.ref.ratingKey, p.job.sceneId);
       const where = record.ratingKeys.join(', ');
-      const what = changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched';
+      const what =
+        (changed.length ? `updated ${changed.join(', ')}` : 'Plex already matched') +
+        (p.hasCover ? '' : "; Stash has no cover for this scene, so Plex keeps its own poster");
       // The record and the completion go in one write: a crash between them cannot leave a half-recorded sync.
       completions.push(this.succeed(p.job, `${what} on Plex item ${where}${warnings.length ? ` (warnings: ${warnings.join('; ')})` : ''}`, record));
       this.totals.synced += 1;
     }
     await Promise.all(completions);
+    this.onProgress();
   }
 
   /** The poster is identified by the screenshot path Stash gives (it changes with the scene), so an unchanged scene needs no image fetch. */
@@ -348,13 +381,16 @@ export class Dispatcher {
     }
   }
 
-  private async attachImages(scene: StashScene, desired: DesiredItem): Promise<void> {
+  /** Adds the poster (and background) to `desired`; false when Stash has no cover, so Plex keeps its own. */
+  private async attachImages(scene: StashScene, desired: DesiredItem): Promise<boolean> {
     const url = scene.paths?.screenshot;
-    if (!url || !this.config.posterEnabled()) return;
-    const fetched = await this.config.stash().fetchImage(url);
+    if (!url || !this.config.posterEnabled()) return true;
+    const fetched = await this.config.stash().fetchCover(url);
+    if (!fetched) return false;
     const image = { ...fetched, sha256: crypto.createHash('sha256').update(fetched.bytes).digest('hex') };
     desired.poster = image;
     if (this.config.backgroundEnabled()) desired.art = image;
+    return true;
   }
 
   private async findItems(scene: StashScene): Promise<PlexItemRef[]> {
@@ -408,6 +444,7 @@ export class Dispatcher {
 
   private async fail(job: Job, error: SyncError, scene?: StashScene): Promise<void> {
     const now = Date.now();
+    if (error.class === 'stash_unreachable') this.config.noteStashUnreachable(now);
     this.remember({ sceneId: job.sceneId, class: error.class, message: error.message, at: now });
     const wasClosed = this.breaker.state === 'closed';
     this.breaker.recordFailure(now, error.class);
@@ -488,16 +525,26 @@ export class Dispatcher {
     await this.persist();
   }
 
+  /** New events came in: a paused queue probes soon (the token may work again, and the user is waiting to see the edit). */
+  noteEvents(): void {
+    if (this.pause) this.pause = noteEventWhilePaused(this.pause);
+    if (this.stashOutage) this.stashOutage = probeStashNow(this.stashOutage);
+  }
+
   /** Process Queue / Process DLQ: the user may just have fixed Plex, so an open breaker or a paused queue probes at once. */
   nudge(): void {
     this.breaker.probeNow(Date.now());
     if (this.pause) this.pause = { ...this.pause, settingsFingerprint: '' };
+    if (this.stashOutage) this.stashOutage = probeStashNow(this.stashOutage);
   }
 
   describe() {
     return {
       breaker: { state: this.breaker.state, nextProbeAt: this.breaker.nextProbeAt(), outages: this.breaker.outages().slice(-5) },
       paused: this.pause ? { reason: this.pause.reason, since: this.pause.since } : null,
+      stash: this.stashOutage
+        ? { unreachableSince: this.stashOutage.since, nextProbeAt: nextStashProbeAt(this.stashOutage), message: this.stashOutage.message }
+        : null,
       lastErrors: this.recentErrors,
       session: { ...this.totals },
     };

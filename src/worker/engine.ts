@@ -15,6 +15,8 @@ import { PlaysSync } from '../plays/scheduler';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
+/** Plex's library list is checked this often for libraries created or changed since (one small request). */
+const SECTIONS_CHECK_MS = 5 * 60_000;
 
 export interface EngineHost {
   elected(): void;
@@ -62,13 +64,21 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   const config = new Config(init, log);
   const status = new StatusWriter(paths.statusFile);
   const dispatcher = new Dispatcher(store, config, log);
-  await dispatcher.restore();
-  await startupReport(store, config, log);
   // Plays from Plex: a check at start-up and every few minutes, beside the sync (src/plays/).
   const plays = new PlaysSync(store, config, log);
+  // Mid-round progress reaches status.json about once a second (the writer keeps to that rate itself).
+  let lastProgressAt = 0;
+  dispatcher.onProgress = () => {
+    if (Date.now() - lastProgressAt < 500) return;
+    lastProgressAt = Date.now();
+    status.update({ ...snapshot(store, config, dispatcher, paths), plays: plays.describe() });
+  };
+  await dispatcher.restore();
+  await startupReport(store, config, log);
 
   const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake, plays };
   let lastActivity = Date.now();
+  let sectionsCheckedAt = Date.now();
   try {
     while (!stopping) {
       // A large backlog is taken in slices so that dispatch is never starved by ingestion.
@@ -83,15 +93,28 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       );
       if (ingested.bad > 0) log.warn(`${ingested.bad} inbox file(s) were invalid and moved to ${paths.inboxBad}`);
       if (ingested.ingested + ingested.commands > 0) lastActivity = Date.now();
+      if (ingested.ingested > 0) dispatcher.noteEvents();
 
       await config.refresh();
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
       plays.tick();
 
+      if (config.ready() && Date.now() - sectionsCheckedAt >= SECTIONS_CHECK_MS && dispatcher.describe().breaker.state === 'closed') {
+        sectionsCheckedAt = Date.now();
+        await checkPlexLibraries(store, config, log);
+      }
+
       status.update({ ...snapshot(store, config, dispatcher, paths), plays: plays.describe() });
 
       if (worked) continue;
+      // Stash gone for longer than the idle time (quit on a desktop, or a wrong address): work that waits on it
+      // stays queued, and the next hook or task starts a worker. A foreground worker's idle time is endless.
+      const stashDownSince = config.stashUnreachableSince();
+      if (stashDownSince !== undefined && Date.now() - stashDownSince >= config.idleMs()) {
+        log.warn(`Stash has not answered since ${new Date(stashDownSince).toISOString()}; the worker exits and the queued work waits (the next scene edit or task starts a worker)`);
+        return await closeAndLeave('idle');
+      }
       const counts = store.counts();
       const busy = counts.ready + counts.delayed + counts.active > 0 || plays.busy();
       if (!busy && Date.now() - lastActivity >= config.idleMs()) {
@@ -137,6 +160,19 @@ async function startupReport(store: QueueStore, config: Config, log: Logger): Pr
   if (purged > 0) log.info(`purged ${purged} dead-lettered job(s) past retention`);
   const byClass = store.dlqCountByClass();
   if (Object.keys(byClass).length > 0) log.warn(dlqSummaryLine(byClass, store.dlqList({ limit: 5 })));
+}
+
+/** A new (or re-foldered) Plex library: index it, and let scenes waiting for Plex to have their file try again now. */
+async function checkPlexLibraries(store: QueueStore, config: Config, log: Logger): Promise<void> {
+  try {
+    const c = await config.plex().checkSections();
+    if (c.changed === 0) return;
+    const promoted = c.items > 0 ? await store.promoteAll() : 0;
+    log.info(`Plex's libraries changed (${c.changed}); indexed ${c.items} item(s)${promoted ? `, ${promoted} waiting job(s) try again now` : ''}`);
+  } catch (err) {
+    // Plex down or refusing: the jobs' own errors open the breaker or pause the queue; this waits for the next check.
+    log.debug(`could not check Plex's libraries: ${(err as Error).message}`);
+  }
 }
 
 function snapshot(store: QueueStore, config: Config, dispatcher: Dispatcher, paths: DataPaths) {

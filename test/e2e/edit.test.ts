@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEnv, type Env } from './env';
+import { makeScene, startEnv, type Env } from './env';
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -45,5 +45,37 @@ describe('a scene edited in Stash', () => {
     expect(it.posters.some((p) => p.selected && p.ratingKey.startsWith('upload://'))).toBe(true);
     expect(env.stash.violations).toEqual([]);
     env.plex.assertManners({ maxInFlight: 2 });
+  });
+
+  it("leaves Plex's own poster alone when Stash has no cover (Stash serves its default SVG icon instead)", async () => {
+    env = await startEnv({ scenes: [makeScene('1', { screenshot: null })] });
+    const before = env.plexItem('1').posters.map((p) => p.ratingKey);
+    await env.edit('1', { title: 'No Cover Yet' });
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 1, 'the job to finish');
+    const it = env.plexItem('1');
+    expect(it.scalars.title).toBe('No Cover Yet');
+    expect(it.posters.map((p) => p.ratingKey)).toEqual(before);
+    expect(it.posters.find((p) => p.selected)?.ratingKey).toMatch(/^local:\/\/agent\//);
+    expect(it.locks.has('thumb')).toBe(false);
+    expect(env.plex.requestLog.filter((r) => r.path.endsWith('/posters'))).toEqual([]);
+  });
+
+  it('a file Plex deleted and re-added under a new ratingKey gets every field and the poster again', async () => {
+    env = await startEnv({ scenes: 1 });
+    await env.edit('1', { title: 'First Title' });
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 1, 'the first sync');
+    const old = env.plexItem('1');
+    expect(old.posters.some((p) => p.selected && p.ratingKey.startsWith('upload://'))).toBe(true);
+
+    // The "Plex dance": the item goes, and a scan brings the same file back as a fresh item.
+    env.plex.removeItem(old.ratingKey);
+    const part = old.media[0]!.parts[0]!;
+    const fresh = env.plex.addItem({ file: part.file, size: part.size, title: 'scene-1' });
+    await env.edit('1', { title: 'Second Title' });
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 2, 'the second sync');
+    const it = env.plex.item(fresh.ratingKey);
+    expect(it.scalars.title).toBe('Second Title');
+    expect(it.posters.some((p) => p.selected && p.ratingKey.startsWith('upload://'))).toBe(true);
+    expect(it.locks.has('thumb')).toBe(true);
   });
 });

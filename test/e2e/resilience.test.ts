@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEnv, type Env } from './env';
+import { readLog, startEnv, type Env } from './env';
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -59,6 +59,57 @@ describe('when Plex rejects the token', () => {
     await env.waitFor(() => env!.status().paused === null, 'the pause to be lifted in status');
     expect(env.status().counts.dlq).toBe(0);
     expect(JSON.stringify(env.status())).not.toContain(env.plex.token);
+  }, 120_000);
+});
+
+describe('when Stash is gone', () => {
+  it('a worker with queued work exits once Stash has not answered for the idle time, keeping the work, and the next task finishes it', async () => {
+    env = await startEnv({ scenes: 3, idleMs: 3_000 });
+    await env.edit('1', { title: 'Title 1' });
+    await env.waitFor(() => titles(env!, ['1']), 'the first scene');
+
+    // Stash stops answering (a proxy in front of it says 502); the emulator still runs the hooks.
+    env.stash.failWith(502);
+    await env.edit('2', { title: 'Title 2' });
+    await env.edit('3', { title: 'Title 3' });
+    await env.waitFor(() => env!.workerPid() === undefined, 'the worker to exit', 60_000);
+    expect(readLog(env.dataDir)).toMatch(/Stash has not answered since \S+; the worker exits and the queued work waits/);
+    const s = env.status();
+    expect(s.counts.ready + s.counts.delayed).toBe(2);
+    expect(s.counts.dlq).toBe(0);
+
+    env.stash.failWith(undefined);
+    await env.task('process_queue');
+    await env.waitFor(() => titles(env!, ['2', '3']), 'the queued scenes once Stash is back');
+  }, 120_000);
+});
+
+describe('when Stash stops answering', () => {
+  it('the queue waits with no attempt spent, one probe at a time, the status says since when, and Process Queue resumes it at once', async () => {
+    env = await startEnv({ scenes: 30, idleMs: 120_000 });
+    await env.edit('1', { title: 'Title 1' });
+    await env.waitFor(() => titles(env!, ['1']), 'the first scene');
+
+    env.stash.failWith(502);
+    const ids = Array.from({ length: 29 }, (_, i) => String(i + 2));
+    for (const id of ids) await env.edit(id, { title: `Title ${id}` });
+    await env.waitFor(() => !!env!.status().stash, 'the status to show Stash unreachable');
+    const outage = env.status().stash;
+    expect(outage.message).toMatch(/502/);
+    // The hooks keep coming and Stash keeps failing: reads of scenes stay one probe at a time, not one per job.
+    const reads = () => env!.stash.requestLog.filter((r) => r.operationName === 'PlexCourierFindScenesByIds').length;
+    const before = reads();
+    await sleep(8_000);
+    expect(reads() - before).toBeLessThanOrEqual(2);
+    const s = env.status();
+    expect(s.counts.dlq).toBe(0);
+    // Hook events wait out their 2 s settle time in the delayed index; none were taken and failed.
+    expect(s.counts.ready + s.counts.delayed + s.counts.active).toBe(29);
+
+    env.stash.failWith(undefined);
+    await env.task('process_queue');
+    await env.waitFor(() => titles(env!, ids), 'every scene once Stash answers');
+    await env.waitFor(() => env!.status().stash === null, 'the status to clear');
   }, 120_000);
 });
 

@@ -37,6 +37,22 @@ describe('Stash tasks', () => {
     expect(env.plex.requestLog.length).toBeGreaterThan(reads);
   });
 
+  it("Sync All's progress follows the scenes as they are settled, and its log says what happened to them", async () => {
+    env = await startEnv({ scenes: 1000, plex: { latencyMs: 5 } });
+    const first = await env.task('sync_all');
+    // Stash clamps and shows each value; it must climb while scenes move, not sit at one value until the end.
+    expect(first.progress).toEqual([...first.progress].sort((a, b) => a - b));
+    const midway = new Set(first.progress.filter((p) => p > 0.1 && p < 1));
+    expect(midway.size).toBeGreaterThanOrEqual(2);
+    expect(first.progress.at(-1)).toBe(1);
+    expect(lastJson(first)).toMatchObject({ queued: 1000, synced: 1000, unchanged: 0, failed: 0 });
+    expect(first.logs.map((l) => l.msg)).toContain('Sync All: 1000 checked: 0 unchanged since their last sync, 1000 sent to Plex; queue drained');
+
+    const second = await env.task('sync_all');
+    expect(lastJson(second)).toMatchObject({ queued: 1000, synced: 0, unchanged: 1000 });
+    expect(second.logs.map((l) => l.msg)).toContain('Sync All: 1000 checked: 1000 unchanged since their last sync, 0 sent to Plex; queue drained');
+  });
+
   it('Sync Recent queues only the scenes changed in the last hours', async () => {
     const old = '2020-01-01T00:00:00Z';
     env = await startEnv({ scenes: Array.from({ length: 10 }, (_, i) => makeScene(String(i + 1), { updated_at: old })) });

@@ -11,7 +11,7 @@
  *   plex.assertManners({ maxInFlight: 2 });                   // throws listing every manners violation
  *   await plex.close();
  *
- * State helpers: addSection, addItem, addItems (bulk), item, items, removeItem, rekeyItem, addDiskFile,
+ * State helpers: addSection, removeSection, addItem, addItems (bulk), item, items, removeItem, rekeyItem, addDiskFile,
  * agentRefresh, scans (partial-scan log). Options: see FakePlexOptions (defaults per §9.1).
  * Faults: setFault({ kind, method?, path?, after?, times?, probability?, ... }) → id; clearFault(id); clearFaults().
  *   kinds: status (any status; 503 gets the XML Maintenance body), unauthorized, rateLimited, maintenance,
@@ -211,6 +211,8 @@ export interface FakePlex {
   scans: { sectionKey: string; path: string | undefined }[];
   addSection(s: { title: string; type: 'movie' | 'show'; locations: string[] }): FakeSection;
   sections(): FakeSection[];
+  /** Deletes a library and its items, as Plex does. */
+  removeSection(key: string): void;
   addItem(init: FakeItemInit): FakeItem;
   /** Bulk add for big libraries (no per-item bookkeeping beyond the essentials). */
   addItems(inits: FakeItemInit[]): FakeItem[];
@@ -357,6 +359,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
   const startedAt = Date.now();
 
   const sections = new Map<string, FakeSection>();
+  let sectionKeys = 0;
   const items = new Map<string, FakeItem>();
   const disk = new Map<string, number>();
   const registry = new Map<string, number>(); // `${type}\0${lower name}` → id
@@ -398,7 +401,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     maxInFlightSeen: 0,
     scans: [],
     addSection(s) {
-      const key = String(sections.size + 1);
+      const key = String(++sectionKeys);
       const sec: FakeSection = {
         key,
         uuid: createHash('sha1').update(key + s.title).digest('hex'),
@@ -413,6 +416,11 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
       return sec;
     },
     sections: () => [...sections.values()],
+    removeSection(key) {
+      sections.delete(key);
+      for (const [rk, it] of items) if (it.sectionKey === key) items.delete(rk);
+      version++;
+    },
     addItem(init) {
       const [it] = fake.addItems([init]);
       return it!;

@@ -92,9 +92,18 @@ export interface FakeSceneInput {
   play_history?: string[];
   resume_time?: number | null;
   play_duration?: number | null;
-  /** Screenshot bytes; default a small PNG unique to the scene id. */
-  screenshot?: { bytes: Buffer; contentType: string };
+  /**
+   * Screenshot bytes; default a small PNG unique to the scene id. `null`: the scene has no cover, and like
+   * a real Stash the server answers 200 with its default image, an SVG icon, never 404.
+   */
+  screenshot?: { bytes: Buffer; contentType: string } | null;
 }
+
+/** Stash's stand-in for a missing cover is an SVG (`static.DefaultSceneImage`); ours is a plain one of our own. */
+export const DEFAULT_COVER_SVG = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1280 720"><rect width="1280" height="720" fill="#394b59"/>' +
+    '<path d="M560 260v200l180-100z" fill="#f5f8fa"/></svg>\n',
+);
 
 type StoredScene = Required<Omit<FakeSceneInput, 'screenshot'>> & { files: Required<FakeFile>[]; screenshot?: FakeSceneInput['screenshot'] };
 
@@ -236,7 +245,7 @@ function store(input: FakeSceneInput): StoredScene {
     play_history: input.play_history ?? [],
     resume_time: input.resume_time ?? null,
     play_duration: input.play_duration ?? null,
-    ...(input.screenshot ? { screenshot: input.screenshot } : {}),
+    ...(input.screenshot !== undefined ? { screenshot: input.screenshot } : {}),
   };
 }
 
@@ -414,11 +423,22 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       if (req.method === 'GET' && shot) {
         const s = scenes.get(decodeURIComponent(shot[1]!));
         if (!s) return send(404, 'not found', headers);
-        const img = s.screenshot ?? { bytes: tinyPng(s.id), contentType: 'image/png' };
+        const img =
+          s.screenshot === null
+            ? { bytes: DEFAULT_COVER_SVG, contentType: 'image/svg+xml' }
+            : (s.screenshot ?? { bytes: tinyPng(s.id), contentType: 'image/png' });
         return send(200, img.bytes, { ...headers, 'Content-Type': img.contentType });
       }
       if (url.pathname !== '/graphql' || req.method !== 'POST') return send(404, 'not found', headers);
-      if (failStatus !== undefined) return send(failStatus, 'fake outage', headers);
+      if (failStatus !== undefined) {
+        // Logged with its operation name, so a test can count what the plugin tried during the outage.
+        try {
+          entry.operationName = /\b(?:query|mutation)\s+(\w+)/.exec(String(JSON.parse(Buffer.concat(chunks).toString('utf8')).query))?.[1];
+        } catch {
+          // not JSON: logged without a name
+        }
+        return send(failStatus, 'fake outage', headers);
+      }
 
       let body: { query?: unknown; variables?: unknown; operationName?: unknown };
       try {

@@ -35,6 +35,44 @@ describe('health', () => {
   });
 });
 
+describe('libraries created after the index was built', () => {
+  it('a file only a new library holds is found: a miss lists the libraries again and indexes the new one', async () => {
+    const h = await setup({ sections: [{ title: 'Movies', type: 'movie', locations: ['/m'] }] });
+    h.plex.addItem({ file: '/m/old.mp4' });
+    const svc = h.service({ sectionsRecheckMs: 0 });
+    expect(await svc.findItems('/m/old.mp4')).toHaveLength(1);
+
+    const clips = h.plex.addSection({ title: 'Clips', type: 'movie', locations: ['/clips'] });
+    const item = h.plex.addItem({ section: clips.key, file: '/clips/new.mp4' });
+    const [ref] = await svc.findItems('/clips/new.mp4');
+    expect(ref!.ratingKey).toBe(item.ratingKey);
+    expect((await svc.sections()).map((s) => s.title)).toEqual(['Movies', 'Clips']);
+  });
+
+  it('checkSections indexes a new library and a folder added to one, and forgets a library that is gone', async () => {
+    const h = await setup({ sections: [{ title: 'Movies', type: 'movie', locations: ['/m'] }] });
+    const svc = h.service();
+    await svc.findItems('/m/a.mp4').catch(() => undefined);
+    expect(await svc.checkSections()).toEqual({ changed: 0, items: 0 });
+
+    const clips = h.plex.addSection({ title: 'Clips', type: 'movie', locations: ['/clips'] });
+    h.plex.addItem({ section: clips.key, file: '/clips/1.mp4' });
+    h.plex.addItem({ section: clips.key, file: '/clips/2.mp4' });
+    expect(await svc.checkSections()).toEqual({ changed: 1, items: 2 });
+    expect(await svc.isIndexed('/clips/2.mp4')).toBe(true);
+
+    clips.locations.push('/more');
+    h.plex.addItem({ section: clips.key, file: '/more/3.mp4' });
+    expect(await svc.checkSections()).toEqual({ changed: 1, items: 3 });
+    expect(await svc.isIndexed('/more/3.mp4')).toBe(true);
+
+    h.plex.removeSection(clips.key);
+    expect(await svc.checkSections()).toEqual({ changed: 1, items: 0 });
+    expect(await svc.isIndexed('/clips/1.mp4')).toBe(false);
+    expect((await svc.sections()).map((s) => s.title)).toEqual(['Movies']);
+  });
+});
+
 describe('partial scans', () => {
   it('scans the mapped Plex folder of a missing file once per debounce window, then finds the file', async () => {
     const h = await setup();

@@ -4,6 +4,7 @@ import {
   authPauseSchema,
   authProbeDue,
   authProbeResult,
+  noteEventWhilePaused,
   pauseForAuth,
   resumeAuthPause,
   settingsFingerprint,
@@ -33,14 +34,40 @@ describe('auth pause', () => {
     expect(authProbeDue(pause, T0 + 1, newSettings)).toBe(true);
   });
 
-  it('probes every 10 minutes when nothing changed', () => {
-    const pause = pauseForAuth(unauthorized, T0, oldSettings);
-    expect(authProbeDue(pause, T0 + 10 * MIN - 1, oldSettings)).toBe(false);
-    const first = acquireAuthProbe(pause, T0 + 10 * MIN, oldSettings);
-    expect(first.granted).toBe(true);
-    const failed = authProbeResult(first.pause, false)!;
-    expect(authProbeDue(failed, T0 + 19 * MIN, oldSettings)).toBe(false);
-    expect(authProbeDue(failed, T0 + 20 * MIN, oldSettings)).toBe(true);
+  it('probes on a growing schedule when nothing changed: 30 s, 1, 2, 4, 8 min, then every 10 min', () => {
+    let pause = pauseForAuth(unauthorized, T0, oldSettings);
+    let at = T0;
+    for (const wait of [0.5 * MIN, 1 * MIN, 2 * MIN, 4 * MIN, 8 * MIN, 10 * MIN, 10 * MIN]) {
+      expect(authProbeDue(pause, at + wait - 1, oldSettings)).toBe(false);
+      const probe = acquireAuthProbe(pause, at + wait, oldSettings);
+      expect(probe.granted).toBe(true);
+      at += wait;
+      pause = authProbeResult(probe.pause, false)!;
+    }
+  });
+
+  it('probes soon after a new event arrives, but never sooner than 30 s after the last probe', () => {
+    let pause = pauseForAuth(unauthorized, T0, oldSettings);
+    // Three failed probes: the schedule's next one is 4 minutes after the last.
+    let at = T0;
+    for (const wait of [0.5 * MIN, 1 * MIN, 2 * MIN]) {
+      at += wait;
+      pause = authProbeResult(acquireAuthProbe(pause, at, oldSettings).pause, false)!;
+    }
+    const withEvent = noteEventWhilePaused(pause);
+    expect(authProbeDue(withEvent, at + 29_999, oldSettings)).toBe(false);
+    const probe = acquireAuthProbe(withEvent, at + 30_000, oldSettings);
+    expect(probe.granted).toBe(true);
+    // The probe used up the event: the next one waits for another event or the schedule.
+    const failed = authProbeResult(probe.pause, false)!;
+    expect(authProbeDue(failed, at + 30_000 + 31_000, oldSettings)).toBe(false);
+    expect(authProbeDue(noteEventWhilePaused(failed), at + 30_000 + 31_000, oldSettings)).toBe(true);
+  });
+
+  it('reads a pause stored before the schedule existed as one with no failed probe', () => {
+    const stored = { source: 'plex', reason: 'r', since: T0, settingsFingerprint: oldSettings, lastProbeAt: null, probeInFlight: false };
+    const pause = authPauseSchema.parse(stored);
+    expect(authProbeDue(pause, T0 + 0.5 * MIN, oldSettings)).toBe(true);
   });
 
   it('lets exactly one probe out at a time, even when the settings change again meanwhile', () => {
