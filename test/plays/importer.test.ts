@@ -21,7 +21,7 @@ interface World {
   journal: PlaysJournal;
   /** Scene id → its Plex item's ratingKey. */
   rk: (sceneId: string) => string;
-  run(kind: ImportKind, accounts?: string[], nowSeconds?: number): ReturnType<typeof importPlays>;
+  run(kind: ImportKind, accounts?: string[], nowSeconds?: number, shouldStop?: () => boolean): ReturnType<typeof importPlays>;
   logs: string[];
   close(): Promise<void>;
 }
@@ -53,7 +53,7 @@ async function startWorld(n: number, synced = n): Promise<World> {
     journal,
     logs,
     rk: (sceneId) => items[Number(sceneId) - 1]!.ratingKey,
-    run: (kind, accounts = [], nowSeconds) =>
+    run: (kind, accounts = [], nowSeconds, shouldStop) =>
       importPlays(
         {
           journal,
@@ -63,6 +63,7 @@ async function startWorld(n: number, synced = n): Promise<World> {
           sceneMap: () => sceneIdsByRatingKey(stashClient, store),
           log: { info: (m) => logs.push(m), warn: (m) => logs.push(m), debug: (m) => logs.push(m) },
           ...(nowSeconds !== undefined ? { nowSeconds: () => nowSeconds } : {}),
+          ...(shouldStop ? { shouldStop } : {}),
         },
         { runId: `run-${++runs}`, kind, accounts },
       ),
@@ -238,6 +239,19 @@ describe('importing plays from Plex', () => {
     expect(plays(w, '2')).toEqual([iso(T0 + 5)]);
     expect(plays(w, '3')).toEqual([iso(T0 + 9), iso(T0 + 9)]);
     expect(await w.journal.pending()).toEqual([]);
+  });
+
+  it('a worker that is leaving stops the run between two rows, and the next run carries on from the journal', async () => {
+    world = await startWorld(3);
+    const w = world;
+    for (let i = 0; i < 9; i++) w.plex.addPlay(w.rk(String((i % 3) + 1)), { viewedAt: T0 + i });
+    let asked = 0;
+    const stopped = await w.run('backfill', [], undefined, () => ++asked > 5);
+    expect(stopped.error).toBe('the worker is stopping; the next run carries on');
+    expect(stopped.applied).toBe(4);
+    expect(await w.journal.pending()).toEqual([]);
+    expect(await w.run('backfill')).toMatchObject({ applied: 5, alreadyApplied: 4 });
+    for (const id of ['1', '2', '3']) expect(plays(w, id)).toHaveLength(3);
   });
 
   it('stops with a one-line error when Stash fails, and the next run finishes the job without doubling a play', async () => {
