@@ -63,3 +63,10 @@ export async function importPlaysTask(
     }
   }
 }
+
+/** The last import's counts, for a task's closing JSON line. */
+export function playsCounts(last: ImportSummary | null | undefined): Record<string, unknown> | null {
+  if (!last) return null;
+  const { kind, finishedAt, applied, alreadyApplied, unmatched, recovered, resumePoints, error } = last;
+  return { kind, finishedAt, applied, alreadyApplied, unmatched, recovered, resumePoints, ...(error ? { error } : {}) };
+}

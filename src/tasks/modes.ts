@@ -5,7 +5,7 @@ import { PlexService } from '../plex/service';
 import { plexServiceOptions } from '../worker/config';
 import { followQueue, progressReporter, sendCommand, SettledCounter, settledTotal, type FollowOutcome, type SettledScenes, type TaskEnv } from './link';
 import { readStatusSnapshot, readWorkerStatus } from './status';
-import { importPlaysTask } from '../plays/task';
+import { importPlaysTask, playsCounts } from '../plays/task';
 
 /** What a task hands back: a short human summary, and the machine-readable line its log ends with. */
 export interface TaskOutcome {
@@ -76,7 +76,7 @@ const status: TaskMode = async (env) => {
   const s = view.snapshot;
   return {
     summary: view.lines[0] ?? 'no status',
-    data: { counts: s.counts ?? null, dlqByClass: s.dlqByClass ?? {}, breaker: s.breaker?.state ?? null, paused: s.paused ?? null, worker: s.alive, lastPlaysImport: s.plays?.last ?? null },
+    data: { counts: s.counts ?? null, dlqByClass: s.dlqByClass ?? {}, breaker: s.breaker?.state ?? null, paused: s.paused ?? null, worker: s.alive, lastPlaysImport: playsCounts(s.plays?.last) },
   };
 };
 
