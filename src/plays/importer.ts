@@ -26,6 +26,8 @@ export interface ImportSummary {
   alreadyApplied: number;
   /** Rows whose item maps to no single synced scene. */
   unmatched: number;
+  /** Up to 5 unmatched rows in words (item, title, why), for the task's report. */
+  unmatchedExamples: string[];
   /** Rows of libraries PlexCourier does not sync (music, other plex_libraries): left alone, not unmatched. */
   otherLibraries: number;
   /** Pending entries of an interrupted run settled at the start: found in Stash, or added then. */
@@ -89,6 +91,7 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
     applied: 0,
     alreadyApplied: 0,
     unmatched: 0,
+    unmatchedExamples: [],
     otherLibraries: 0,
     recovered: 0,
     resumePoints: 0,
@@ -143,7 +146,9 @@ export async function importPlays(ctx: ImportContext, req: ImportRequest): Promi
           case 'unmatched':
             unmatched.push(base);
             summary.unmatched++;
-            ctx.log.debug(describeUnmatched(row, decision.reason, decision.sceneIds));
+            const line = describeUnmatched(row, decision.reason, decision.sceneIds);
+            if (summary.unmatchedExamples.length < 5) summary.unmatchedExamples.push(line);
+            ctx.log.debug(line);
             break;
           case 'apply': {
             const pending = await ctx.journal.markPending({ ...base, sceneId: decision.sceneId });

@@ -38,6 +38,7 @@ export async function importPlaysTask(
         read: last.read,
         accounts: last.accounts,
       };
+      for (const line of last.unmatchedExamples ?? []) env.log.info(`  ${line}`);
       if (last.unmatched > 0) env.log.info(`${last.unmatched} play(s) are of Plex items no synced scene matches; sync those scenes, then run this task again to import them`);
       return last.error ? { summary: line, data, error: last.error } : { summary: line, data };
     }

@@ -34,6 +34,7 @@ describe('plays from Plex, end to end (the built plugin run as Stash runs it)', 
     expect(lastJson(first)).toMatchObject({ task: 'import_plays', ok: true, applied: 3, alreadyApplied: 0, unmatched: 1, resumePoints: 1 });
     expect(first.progress.at(-1)).toBe(1);
     expect(first.logs.map((l) => l.msg).join('\n')).toMatch(/3 applied, 0 already applied, 1 unmatched/);
+    expect(first.logs.map((l) => l.msg).join('\n')).toContain(`Plex play 4 of item ${stranger.ratingKey} "not-in-stash" is not an item PlexCourier synced; not imported`);
     expect(e.scene('1').play_history).toEqual([iso(T0), iso(T0 + 86_400)]);
     expect(e.scene('2').play_history).toEqual([iso(T0 + 60)]);
     expect(e.scene('3').resume_time).toBe(754);
