@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const items = plex.addItems(scenes.map((s) => ({ file: s.files![0]!.path.replace(STASH_ROOT, PLEX_ROOT), size: s.files![0]!.size, title: `clip-${s.id}` })));
   const stash = await startFakeStash({
     scenes,
-    settings: { plex_url: plex.url, plex_token: plex.token, path_map: `${STASH_ROOT}=>${PLEX_ROOT}` },
+    settings: { plex_url: plex.url, plex_token: plex.token, path_map: `${STASH_ROOT}=>${PLEX_ROOT}`, sync_plays_from_plex: true },
   });
   const env: NodeJS.ProcessEnv = { ...process.env, PLEXCOURIER_IDLE_MS: '60000' };
   delete env.PLEXCOURIER_DATA_DIR;
@@ -139,6 +139,17 @@ async function main(): Promise<void> {
     const dlq = await task('process_dlq');
     say(`Process DLQ: ${summary(dlq.output)}`);
     await waitFor(() => item(3).scalars.title === 'Rejected At First', 'scene 3 after Process DLQ');
+
+    // 5. Plays from Plex: watched there, counted in Stash once, with where you stopped.
+    plex.addPlay(item(1).ratingKey, { viewedAt: Math.floor(Date.now() / 1000) - 86_400 });
+    plex.addPlay(item(1).ratingKey, { viewedAt: Math.floor(Date.now() / 1000) - 3_600 });
+    plex.addPlay(item(2).ratingKey, { viewedAt: Math.floor(Date.now() / 1000) - 7_200 });
+    plex.setViewOffset(item(4).ratingKey, 125_000);
+    const imported = await task('import_plays');
+    say(`Import Plex Plays: ${summary(imported.output)}`);
+    const again = await task('import_plays');
+    say(`run again: ${summary(again.output)}`);
+    say(`Stash now: scene 1 played ${stash.getScene('1')!.play_count}×, scene 2 ${stash.getScene('2')!.play_count}×, scene 4 resumes at ${stash.getScene('4')!.resume_time} s`);
 
     console.log('\nPlex after:');
     console.log(table(items.map((i) => plex.item(i.ratingKey))));

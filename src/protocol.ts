@@ -1,3 +1,4 @@
+import type { PlaysStatus } from './plays/scheduler';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -43,6 +44,7 @@ export const CommandBodySchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('dlq_remove'), sceneIds: z.array(z.string().regex(/^\d+$/)).min(1).max(10_000) }),
   z.object({ name: z.literal('clear_queue') }),
   z.object({ name: z.literal('rebuild_index') }),
+  z.object({ name: z.literal('import_plays') }),
   z.object({
     name: z.literal('reconcile'),
     scenes: z.array(z.object({ id: z.string(), updatedAt: z.string(), paths: z.array(z.string()) })).max(100_000),
@@ -189,6 +191,8 @@ export const WorkerStatusSchema = z
     stash: z.object({ unreachableSince: z.number(), nextProbeAt: z.number(), message: z.string() }).nullable().optional(),
     lastErrors: z.array(z.object({ sceneId: z.string(), class: z.string(), message: z.string(), at: z.number() })).optional(),
     session: z.record(z.string(), z.number()).optional(),
+    /** Plays from Plex (src/plays/scheduler.ts), written by the worker that also reads them back. */
+    plays: z.custom<PlaysStatus>((v) => typeof v === 'object' && v !== null).optional(),
   })
   .passthrough();
 export type WorkerStatus = z.infer<typeof WorkerStatusSchema>;

@@ -255,6 +255,15 @@ export class QueueStore {
     return this.state.limits.dlqMaxAgeMs;
   }
 
+  /**
+   * A key space of its own in this LevelDB (`!<name>!…`, apart from every queue range), for a module
+   * that keeps durable records beside the queue — the plays journal (src/plays/journal.ts).
+   */
+  sublevel(name: string) {
+    this.usable();
+    return this.db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  }
+
   // ---------------------------------------------------------------- inspection
 
   counts(): QueueCounts {

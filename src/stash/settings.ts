@@ -76,6 +76,10 @@ export interface Settings {
   workerIdleMinutes: number;
   debug: boolean;
   obfuscatePaths: boolean;
+  /** Plays and resume points come back from Plex into Stash (off: no Plex history request is ever made). */
+  syncPlaysFromPlex: boolean;
+  /** Plex account names or ids whose plays count; empty = the server owner only. */
+  plexAccounts: string[];
 }
 
 /** Built-in values that a NUMBER setting of 0 (or unsaved) stands for. */
@@ -120,9 +124,10 @@ export const BOOLEAN_SETTINGS = [
   'plex_tls_insecure',
   'debug',
   'obfuscate_paths',
+  'sync_plays_from_plex',
 ] as const;
 
-export const STRING_SETTINGS = ['plex_url', 'plex_token', 'plex_libraries', 'path_map', 'stash_api_key', 'tag_target', 'plex_ca_file', 'content_rating'] as const;
+export const STRING_SETTINGS = ['plex_url', 'plex_token', 'plex_libraries', 'path_map', 'stash_api_key', 'tag_target', 'plex_ca_file', 'content_rating', 'plex_accounts'] as const;
 export const NUMBER_SETTINGS = Object.keys(NUMBER_DEFAULTS) as (keyof typeof NUMBER_DEFAULTS)[];
 
 /** Every key plugin.yml declares, with its Stash type. */
@@ -292,6 +297,15 @@ export function loadSettings(raw: unknown): LoadedSettings {
     workerIdleMinutes: num('worker_idle_minutes'),
     debug: bool('debug'),
     obfuscatePaths: bool('obfuscate_paths'),
+    syncPlaysFromPlex: bool('sync_plays_from_plex'),
+    plexAccounts: [
+      ...new Set(
+        readString(r, 'plex_accounts', warnings)
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      ),
+    ],
   };
   if (settings.skipNotFound && settings.scanNotFound) {
     warnings.push('settings skip_not_found and scan_not_found are both on; the scan is requested once and the job is then finished quietly');

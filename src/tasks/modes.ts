@@ -7,6 +7,7 @@ import { followQueue, progressReporter, sendCommand, SettledCounter, settledTota
 import { describePlexWriters, otherPlexWriters } from './plex-writers';
 import { readStatusSnapshot, readWorkerStatus } from './status';
 import { PRIORITY } from '../queue/types';
+import { importPlaysTask, playsCounts } from '../plays/task';
 
 /** What a task hands back: a short human summary, and the machine-readable line its log ends with. */
 export interface TaskOutcome {
@@ -77,7 +78,7 @@ const status: TaskMode = async (env) => {
   const s = view.snapshot;
   return {
     summary: view.lines[0] ?? 'no status',
-    data: { counts: s.counts ?? null, dlqByClass: s.dlqByClass ?? {}, breaker: s.breaker?.state ?? null, paused: s.paused ?? null, worker: s.alive },
+    data: { counts: s.counts ?? null, dlqByClass: s.dlqByClass ?? {}, breaker: s.breaker?.state ?? null, paused: s.paused ?? null, worker: s.alive, lastPlaysImport: playsCounts(s.plays?.last) },
   };
 };
 
@@ -256,4 +257,5 @@ export const TASK_MODES: Record<string, TaskMode> = {
   clear_dlq: simple('clear_dlq'),
   clear_queue: simple('clear_queue'),
   rebuild_index: simple('rebuild_index'),
+  import_plays: (env) => importPlaysTask(env),
 };

@@ -3,6 +3,7 @@ import { pendingInboxFiles } from '../inbox/names';
 import type { WorkerStatus } from '../protocol';
 import { readStatus } from '../status';
 import { workerAlive } from '../worker/pidfile';
+import { playsStatusLines, type PlaysStatus } from '../plays/scheduler';
 
 export type { WorkerStatus };
 
@@ -53,6 +54,7 @@ export async function readStatusSnapshot(dataDir: string, now = Date.now()): Pro
       lines.push(`  outage ${when(o.start)} → ${o.end ? when(o.end) : 'ongoing'}${o.jobsWaiting !== undefined ? `, ${o.jobsWaiting} job(s) waiting` : ''}`);
     }
   }
+  lines.push(...playsStatusLines(raw?.plays, now));
   for (const e of (raw?.lastErrors ?? []).slice(0, 3)) lines.push(`Recent error: scene ${e.sceneId} (${e.class}) ${ago(now - e.at)} ago: ${e.message}`);
   if (alive && raw && !raw.exiting) lines.push(`Worker: running (pid ${raw.pid}, heartbeat ${ago(now - raw.heartbeatAt)} ago)`);
   else lines.push(`Worker: not running${raw ? ` (status from ${ago(now - raw.heartbeatAt)} ago)` : ''}; the next scene edit or task starts it`);

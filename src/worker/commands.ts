@@ -6,6 +6,7 @@ import type { Config } from './config';
 import type { Dispatcher } from './dispatch';
 import type { Logger } from './filelog';
 import { applyDlqRetention } from './retention';
+import type { PlaysSync } from '../plays/scheduler';
 
 export interface CommandContext {
   store: QueueStore;
@@ -14,6 +15,7 @@ export interface CommandContext {
   dispatcher: Dispatcher;
   log: Logger;
   wake: () => void;
+  plays?: PlaysSync;
 }
 
 /**
@@ -89,6 +91,13 @@ async function run(cmd: Command, ctx: CommandContext): Promise<Omit<CommandResul
       if (!ctx.config.ready()) return { ok: false, message: ctx.config.describe().problem ?? 'not configured' };
       const stats = await ctx.config.plex().rebuildIndex();
       return { ok: true, message: `rebuilt the Plex path index: ${stats.items} item(s) in ${stats.sections} librar${stats.sections === 1 ? 'y' : 'ies'}`, data: { ...stats } };
+    }
+    case 'import_plays': {
+      // Runs beside the sync; the task follows it in status.json (`plays`).
+      await ctx.config.refresh(true);
+      if (!ctx.plays) return { ok: false, message: 'this worker does not import plays' };
+      const r = ctx.plays.requestBackfill();
+      return r.ok ? { ok: true, message: `importing Plex plays (run ${r.runId})`, data: { runId: r.runId } } : { ok: false, message: r.message };
     }
     case 'reconcile': {
       await ctx.config.refresh(true);

@@ -173,6 +173,11 @@ export class Config {
     return this.settings?.fields.rating ?? true;
   }
 
+  /** Plays from Plex (src/plays/): off until settings are loaded and the user turned it on. */
+  playsSettings(): { enabled: boolean; accounts: string[] } {
+    return { enabled: this.settings?.syncPlaysFromPlex ?? false, accounts: this.settings?.plexAccounts ?? [] };
+  }
+
   /** `dlq_retention_days`, once the settings are known (the store trims nothing by age before). */
   dlqRetentionMs(): number | undefined {
     return this.settings && this.settings.dlqRetentionDays * 86_400_000;

@@ -17,6 +17,7 @@ import { handleCommand, type CommandContext } from './commands';
 import { applyDlqRetention } from './retention';
 import { MinuteHistory } from './history';
 import { startQueryResponder } from './queries';
+import { PlaysSync } from '../plays/scheduler';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -73,17 +74,19 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
   history.seed((await readStatus(paths.statusFile))?.history);
   const status = new StatusWriter(paths.statusFile);
   const dispatcher = new Dispatcher(store, config, log);
+  // Plays from Plex: a check at start-up and every few minutes, beside the sync (src/plays/).
+  const plays = new PlaysSync(store, config, log);
   // Mid-round progress reaches status.json about once a second (the writer keeps to that rate itself).
   let lastProgressAt = 0;
   dispatcher.onProgress = () => {
     if (Date.now() - lastProgressAt < 500) return;
     lastProgressAt = Date.now();
-    status.update(snapshot(store, config, dispatcher, paths, history));
+    status.update({ ...snapshot(store, config, dispatcher, paths, history), plays: plays.describe() });
   };
   await dispatcher.restore();
   startupReport(store, log);
 
-  const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake };
+  const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake, plays };
   const restart = await RestartCheck.start(store, paths, log, currentBootId());
   const stashIfKnown = () => {
     try {
@@ -116,13 +119,14 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       await restart.afterIngest(ingested, { stash: stashIfKnown });
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
+      plays.tick();
 
       if (config.ready() && Date.now() - sectionsCheckedAt >= SECTIONS_CHECK_MS && dispatcher.describe().breaker.state === 'closed') {
         sectionsCheckedAt = Date.now();
         await checkPlexLibraries(store, config, log);
       }
 
-      status.update(snapshot(store, config, dispatcher, paths, history));
+      status.update({ ...snapshot(store, config, dispatcher, paths, history), plays: plays.describe() });
 
       if (worked) continue;
       // Stash gone for longer than the idle time (quit on a desktop, or a wrong address): work that waits on it
@@ -133,7 +137,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
         return await closeAndLeave('idle');
       }
       const counts = store.counts();
-      const busy = counts.ready + counts.delayed + counts.active > 0;
+      const busy = counts.ready + counts.delayed + counts.active > 0 || plays.busy();
       if (!busy && Date.now() - lastActivity >= config.idleMs()) {
         log.info('nothing to do for a while');
         return await closeAndLeave('idle');
@@ -158,7 +162,8 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
     stopQueries();
     await dispatcher.shutdown();
     await restart.flush();
-    status.update({ ...snapshot(store, config, dispatcher, paths, history), exiting: true });
+    await plays.stop();
+    status.update({ ...snapshot(store, config, dispatcher, paths, history), plays: plays.describe(), exiting: true });
     await status.flush();
     if (reason === 'stopped') {
       await store.close();

@@ -19,6 +19,10 @@
  *   lostWrite, staleRead, shortPage, ignoreOffset, hook (run a function first, e.g. mutate state mid-walk).
  * Outages: down() closes the listener (ECONNREFUSED) and drops connections; up() listens again on the same port.
  * Latency: options.latencyMs (or setLatency): each answer leaves that long after its request arrived, the fake's own work included.
+ * Watch history (plays from Plex, reference/plex-api.md §9 extended for issue 13): accounts (/accounts; id 1 is the owner),
+ *   addAccount, addPlay (one history entry; the owner's play also sets viewCount/lastViewedAt and clears viewOffset),
+ *   setViewOffset (the owner's resume point), history(), deleteHistory; served by GET /status/sessions/history/all,
+ *   GET /accounts and GET /hubs/continueWatching/items (the owner's items with a resume point, latest first).
  * Request log: requestLog[] of { method, rawUrl, path, query (ordered multimap), headers, bodyLength, bodySha1, arrivedAt, answeredAt,
  *   tokenInQuery, status }. maxInFlightSeen: the most requests in flight at once.
  */
@@ -63,6 +67,29 @@ export interface FakeItem {
   userRating?: number;
   addedAt: number;
   updatedAt: number;
+  /** The owner's view state (the fake's one token is the owner's): resume point in ms, plays, last play (epoch s). */
+  viewOffset?: number;
+  viewCount?: number;
+  lastViewedAt?: number;
+}
+
+/** A Plex system account (GET /accounts): 0 is the server itself, 1 the owner; others are managed or shared users. */
+export interface FakeAccount {
+  id: number;
+  name: string;
+}
+
+/** One row of the watch history (GET /status/sessions/history/all). Rows survive the item's removal. */
+export interface FakeHistoryEntry {
+  historyId: number;
+  ratingKey: string;
+  sectionKey: string;
+  title: string;
+  type: 'movie' | 'episode';
+  /** Epoch seconds. */
+  viewedAt: number;
+  accountID: number;
+  deviceID: number;
 }
 export interface FakeSection {
   key: string;
@@ -99,6 +126,8 @@ export interface FakePlexOptions {
   maintenanceForMs?: number;
   /** Sections to create; default one movie section "Movies" at /media/movies. Pass [] for none. */
   sections?: { title: string; type: 'movie' | 'show'; locations: string[] }[];
+  /** The owner's account name (GET /accounts id 1). Default "owner". */
+  ownerName?: string;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string | Buffer; cert: string | Buffer };
 }
@@ -173,7 +202,7 @@ export interface FakePlex {
   port: number;
   token: string;
   machineIdentifier: string;
-  options: Required<Omit<FakePlexOptions, 'tls' | 'sections' | 'port' | 'token' | 'maxUrlLength' | 'maintenanceForMs'>> & {
+  options: Required<Omit<FakePlexOptions, 'tls' | 'sections' | 'port' | 'token' | 'maxUrlLength' | 'maintenanceForMs' | 'ownerName'>> & {
     maxUrlLength?: number;
   };
   requestLog: LoggedRequest[];
@@ -197,6 +226,14 @@ export interface FakePlex {
   addDiskFile(file: string, size?: number): void;
   /** Simulated agent refresh: resets every unlocked field (as PUT /library/metadata/{rk}/refresh). */
   agentRefresh(ratingKey: string): void;
+  accounts(): FakeAccount[];
+  addAccount(name: string, id?: number): FakeAccount;
+  /** Records a finished play of the item by an account (default the owner, now, device 1); returns the history row. */
+  addPlay(ratingKey: string, play?: { accountID?: number; viewedAt?: number; deviceID?: number }): FakeHistoryEntry;
+  /** The owner stopped part-way: the item's resume point in ms (0 clears it). */
+  setViewOffset(ratingKey: string, ms: number): void;
+  history(): FakeHistoryEntry[];
+  deleteHistory(historyId: number): void;
   setFault(f: Fault): number;
   clearFault(id: number): void;
   clearFaults(): void;
@@ -328,6 +365,9 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
   const registry = new Map<string, number>(); // `${type}\0${lower name}` → id
   const collections = new Map<string, { ratingKey: string; title: string }>(); // `${section}\0${lower}`
   const stale = new Map<string, { item: FakeItem; until: number }>();
+  const accounts: FakeAccount[] = [{ id: 0, name: '' }, { id: 1, name: opts.ownerName ?? 'owner' }];
+  const historyRows: FakeHistoryEntry[] = [];
+  let nextHistoryId = 1;
   const faults = new Map<number, Fault & { seen: number; applied: number }>();
   let nextFault = 1;
   let nextKey = 1;
@@ -462,6 +502,47 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
       it.updatedAt = now();
       version++;
     },
+    accounts: () => accounts.map((a) => ({ ...a })),
+    addAccount(name, id) {
+      const account = { id: id ?? Math.max(...accounts.map((a) => a.id)) + 1000, name };
+      if (accounts.some((a) => a.id === account.id)) throw new Error(`fake plex: account ${account.id} exists`);
+      accounts.push(account);
+      return { ...account };
+    },
+    addPlay(rk, play = {}) {
+      const it = fake.item(rk);
+      const row: FakeHistoryEntry = {
+        historyId: nextHistoryId++,
+        ratingKey: rk,
+        sectionKey: it.sectionKey,
+        title: String(it.scalars.title ?? ''),
+        type: it.type,
+        viewedAt: play.viewedAt ?? now(),
+        accountID: play.accountID ?? 1,
+        deviceID: play.deviceID ?? 1,
+      };
+      if (!accounts.some((a) => a.id === row.accountID)) throw new Error(`fake plex: no account ${row.accountID}`);
+      historyRows.push(row);
+      if (row.accountID === 1) {
+        // A finished play: Plex counts it and forgets the resume point.
+        it.viewCount = (it.viewCount ?? 0) + 1;
+        it.lastViewedAt = Math.max(it.lastViewedAt ?? 0, row.viewedAt);
+        delete it.viewOffset;
+      }
+      return { ...row };
+    },
+    setViewOffset(rk, ms) {
+      const it = fake.item(rk);
+      if (ms > 0) {
+        it.viewOffset = ms;
+        it.lastViewedAt = now();
+      } else delete it.viewOffset;
+    },
+    history: () => historyRows.map((h) => ({ ...h })),
+    deleteHistory(id) {
+      const i = historyRows.findIndex((h) => h.historyId === id);
+      if (i >= 0) historyRows.splice(i, 1);
+    },
     setFault(f) {
       const id = nextFault++;
       faults.set(id, { ...f, seen: 0, applied: 0 });
@@ -491,7 +572,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         const id = r.headers['x-plex-client-identifier'];
         if (!id) v.push(`no X-Plex-Client-Identifier: ${where}`);
         else ids.add(String(id));
-        if (r.method === 'GET' && /^\/library\/sections\/[^/]+\/all$/.test(r.path)) {
+        if (r.method === 'GET' && (/^\/library\/sections\/[^/]+\/all$/.test(r.path) || r.path === '/status/sessions/history/all' || r.path === '/hubs/continueWatching/items')) {
           const size = r.headers['x-plex-container-size'] ?? r.query.find(([k]) => k === 'X-Plex-Container-Size')?.[1];
           if (size === undefined) v.push(`list without X-Plex-Container-Size: ${r.rawUrl}`);
           else if (Number(size) > 1000) v.push(`list with container size ${String(size)} > 1000: ${r.rawUrl}`);
@@ -591,6 +672,9 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     if (sel) o.thumb = it.thumb;
     if (it.art) o.art = it.art;
     if (it.userRating !== undefined) o.userRating = it.userRating;
+    if (it.viewOffset !== undefined) o.viewOffset = it.viewOffset;
+    if (it.viewCount !== undefined) o.viewCount = it.viewCount;
+    if (it.lastViewedAt !== undefined) o.lastViewedAt = it.lastViewedAt;
     o.addedAt = it.addedAt;
     o.updatedAt = it.updatedAt;
     o.Media = it.media.map((m) => ({
@@ -685,6 +769,82 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         },
       },
       headers: { 'X-Plex-Container-Start': String(start), 'X-Plex-Container-Total-Size': String(all.length) },
+    };
+  }
+
+  // ---- watch history ----
+  /** Paging as on every Plex list (§3.2): the container-size rules of the listing apply. */
+  function pageOf(q: Map<string, string>, headers: http.IncomingHttpHeaders, fs: Fault[]): { start: number; size: number } {
+    const sizeRaw = q.get('X-Plex-Container-Size') ?? (headers['x-plex-container-size'] as string | undefined);
+    const startRaw = q.get('X-Plex-Container-Start') ?? (headers['x-plex-container-start'] as string | undefined);
+    if (options.strictContainerSize && sizeRaw === undefined) throw new HttpError(400, 'Missing X-Plex-Container-Size header.');
+    let size = sizeRaw === undefined ? Number.MAX_SAFE_INTEGER : Number(sizeRaw);
+    if (size > 1000) {
+      if (options.strictContainerSize) throw new HttpError(400, 'X-Plex-Container-Size too large.');
+      size = 1000;
+    }
+    let start = Number(startRaw ?? 0);
+    if (fs.some((f) => f.kind === 'ignoreOffset')) start = 0;
+    const short = fs.find((f) => f.kind === 'shortPage');
+    if (short) size = Math.min(size, short.pageSize ?? 1);
+    return { start, size };
+  }
+
+  /**
+   * GET /status/sessions/history/all as plexapi's PlexServer.history() drives it: filters `viewedAt>`
+   * (epoch s; the key arrives percent-encoded as `viewedAt%3E`), `viewedAt<`, `accountID`,
+   * `metadataItemID` (a ratingKey), `librarySectionID`; `sort=viewedAt:desc|viewedAt` (default: row order).
+   * Rows carry historyKey, key, ratingKey, librarySectionID (a string here), title, type, viewedAt, accountID, deviceID.
+   */
+  function historyList(q: Map<string, string>, headers: http.IncomingHttpHeaders, fs: Fault[]): Reply {
+    const { start, size } = pageOf(q, headers, fs);
+    let rows = [...historyRows];
+    const num = (k: string): number | undefined => {
+      const v = q.get(k);
+      if (v === undefined) return undefined;
+      if (!/^-?\d+$/.test(v)) throw new HttpError(400, `bad ${k}`);
+      return Number(v);
+    };
+    const after = num('viewedAt>');
+    const before = num('viewedAt<');
+    const account = num('accountID');
+    const section = q.get('librarySectionID');
+    const item = q.get('metadataItemID');
+    if (after !== undefined) rows = rows.filter((r) => r.viewedAt > after);
+    if (before !== undefined) rows = rows.filter((r) => r.viewedAt < before);
+    if (account !== undefined) rows = rows.filter((r) => r.accountID === account);
+    if (section !== undefined) rows = rows.filter((r) => r.sectionKey === section);
+    if (item !== undefined) rows = rows.filter((r) => r.ratingKey === item);
+    const sort = q.get('sort');
+    if (sort === 'viewedAt:desc') rows.sort((a, b) => b.viewedAt - a.viewedAt || b.historyId - a.historyId);
+    else if (sort === 'viewedAt' || sort === 'viewedAt:asc') rows.sort((a, b) => a.viewedAt - b.viewedAt || a.historyId - b.historyId);
+    else if (sort !== undefined) throw new HttpError(400, `bad sort ${sort}`);
+    const page = rows.slice(start, start + size);
+    return {
+      status: 200,
+      body: {
+        MediaContainer: {
+          size: page.length,
+          totalSize: rows.length,
+          offset: start,
+          ...(page.length
+            ? {
+                Metadata: page.map((r) => ({
+                  historyKey: `/status/sessions/history/${r.historyId}`,
+                  key: `/library/metadata/${r.ratingKey}`,
+                  ratingKey: r.ratingKey,
+                  librarySectionID: r.sectionKey,
+                  title: r.title,
+                  type: r.type,
+                  viewedAt: r.viewedAt,
+                  accountID: r.accountID,
+                  deviceID: r.deviceID,
+                })),
+              }
+            : {}),
+        },
+      },
+      headers: { 'X-Plex-Container-Start': String(start), 'X-Plex-Container-Total-Size': String(rows.length) },
     };
   }
 
@@ -811,6 +971,32 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
   }
 
   function route(method: string, path: string, q: Map<string, string>, pairs: [string, string][], body: Buffer, headers: http.IncomingHttpHeaders, fs: Fault[]): Reply {
+    if (method === 'GET' && path === '/status/sessions/history/all') return historyList(q, headers, fs);
+    if (method === 'GET' && path === '/hubs/continueWatching/items') {
+      // plexapi's live test: an item with progress (updateProgress) is in this hub until it is marked played.
+      const { start, size } = pageOf(q, headers, fs);
+      const all = [...items.values()].filter((i) => (i.viewOffset ?? 0) > 0).sort((a, b) => (b.lastViewedAt ?? 0) - (a.lastViewedAt ?? 0) || Number(b.ratingKey) - Number(a.ratingKey));
+      const page = all.slice(start, start + size);
+      return {
+        status: 200,
+        // Items of several sections: each carries its own librarySectionID.
+        body: { MediaContainer: { size: page.length, totalSize: all.length, offset: start, hubKey: '/hubs/continueWatching/items', ...(page.length ? { Metadata: page.map((i) => ({ ...renderItem(i, false), librarySectionID: Number(i.sectionKey) })) } : {}) } },
+        headers: { 'X-Plex-Container-Start': String(start), 'X-Plex-Container-Total-Size': String(all.length) },
+      };
+    }
+    if (method === 'GET' && path === '/accounts') {
+      const list = accounts.map((a) => ({
+        id: a.id,
+        key: `/accounts/${a.id}`,
+        name: a.name,
+        defaultAudioLanguage: 'en',
+        autoSelectAudio: true,
+        defaultSubtitleLanguage: 'en',
+        subtitleMode: 0,
+        thumb: '',
+      }));
+      return { status: 200, body: { MediaContainer: { size: list.length, identifier: 'com.plexapp.system.accounts', Account: list } } };
+    }
     if (method === 'GET' && path === '/identity') {
       return { status: 200, body: { MediaContainer: { size: 0, claimed: true, machineIdentifier, version: '1.41.0.0000' } } };
     }

@@ -13,7 +13,10 @@
  *   error (as Stash would) AND is recorded in `violations`, which a test asserts is empty.
  * - Valid queries are executed by graphql-js over the in-memory state: `configuration { plugins }`,
  *   `findScene`, `findScenes` (ids, scene_ids, filter page/per_page/sort/direction, scene_filter
- *   updated_at/created_at/id), `jobQueue`, `plugins` (what the test installed). Anything else resolves to null (and errors where non-null).
+ *   updated_at/created_at/id), `jobQueue`, `plugins` (what the test installed), and the play mutations `sceneAddPlay` (NOT idempotent: every
+ *   call appends its times, or now, to the scene's play_history, as Stash does) and `sceneSaveActivity`
+ *   (sets resume_time when given, adds playDuration). Like Stash, neither fires a hook. Anything else
+ *   resolves to null (and errors where non-null).
  * - `GET /scene/<id>/screenshot` serves the scene's image (a small PNG unique per scene by default).
  * - Auth (on unless `auth: false`): `Cookie: session=<v>` or `ApiKey: <key>` header; otherwise 401 with
  *   `WWW-Authenticate: FormBased`. Sessions expire after `sessionMaxAgeMs` (default 1 h) or on
@@ -85,6 +88,10 @@ export interface FakeSceneInput {
   stash_ids?: { endpoint: string; stash_id: string }[];
   o_counter?: number;
   play_count?: number;
+  /** Play times (RFC 3339), oldest first; play_count follows it once a play is added. */
+  play_history?: string[];
+  resume_time?: number | null;
+  play_duration?: number | null;
   /**
    * Screenshot bytes; default a small PNG unique to the scene id. `null`: the scene has no cover, and like
    * a real Stash the server answers 200 with its default image, an SVG icon, never 404.
@@ -177,6 +184,8 @@ export interface FakeStash {
   expireSessions(values?: string[]): void;
   /** Simulate an outage or a proxy error: every /graphql answer gets this status (undefined to stop). */
   failWith(status: number | undefined): void;
+  /** Hold every /graphql answer this long AFTER executing it (a mutation is applied, its answer late): crash tests. */
+  setResponseDelay(ms: number): void;
   requestLog: RequestLogEntry[];
   violations: Violation[];
   close(): Promise<void>;
@@ -262,7 +271,10 @@ function store(input: FakeSceneInput): StoredScene {
     })),
     stash_ids: input.stash_ids ?? [],
     o_counter: input.o_counter ?? 0,
-    play_count: input.play_count ?? 0,
+    play_count: input.play_count ?? input.play_history?.length ?? 0,
+    play_history: input.play_history ?? [],
+    resume_time: input.resume_time ?? null,
+    play_duration: input.play_duration ?? null,
     ...(input.screenshot !== undefined ? { screenshot: input.screenshot } : {}),
   };
 }
@@ -306,6 +318,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
   let nextJobId = 1;
   const finishedJobs = new Map<string, Record<string, unknown>>();
   let failStatus = opts.failWithStatus;
+  let responseDelayMs = 0;
   const sessions = new Map<string, number>(); // value → issued at (ms)
   const requestLog: RequestLogEntry[] = [];
   const violations: Violation[] = [];
@@ -323,6 +336,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
 
   const toGraph = (s: StoredScene): Record<string, unknown> => ({
     ...s,
+    last_played_at: s.play_history.at(-1) ?? null,
     paths: {
       screenshot: (_a: unknown, ctx: Ctx) => `${ctx.baseUrl}/scene/${s.id}/screenshot?t=${Date.parse(s.updated_at) / 1000}`,
       preview: (_a: unknown, ctx: Ctx) => `${ctx.baseUrl}/scene/${s.id}/preview`,
@@ -440,6 +454,25 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     }),
     jobQueue: () => jobs,
     findJob: ({ input }: { input: { id: string } }) => jobs.find((j) => j.id === input.id) ?? finishedJobs.get(input.id) ?? null,
+    sceneAddPlay: ({ id, times }: { id: string; times?: string[] | null }) => {
+      const s = scenes.get(String(id));
+      if (!s) throw new GraphQLError(`scene with id ${id} not found`);
+      const added = (times && times.length ? times : [stamp()]).map((t) => {
+        const ms = Date.parse(t);
+        if (Number.isNaN(ms)) throw new GraphQLError(`invalid Timestamp "${t}"`);
+        return stamp(new Date(ms));
+      });
+      s.play_history = [...s.play_history, ...added].sort((a, b) => Date.parse(a) - Date.parse(b));
+      s.play_count = s.play_history.length;
+      return { count: s.play_count, history: s.play_history };
+    },
+    sceneSaveActivity: ({ id, resume_time, playDuration }: { id: string; resume_time?: number | null; playDuration?: number | null }) => {
+      const s = scenes.get(String(id));
+      if (!s) throw new GraphQLError(`scene with id ${id} not found`);
+      if (resume_time !== undefined && resume_time !== null) s.resume_time = resume_time;
+      if (playDuration !== undefined && playDuration !== null && playDuration > 0) s.play_duration = (s.play_duration ?? 0) + playDuration;
+      return true;
+    },
   };
 
   /** Query text → its parsed document and validation errors (a parse error leaves no document). */
@@ -527,7 +560,7 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
         operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
       });
       Promise.resolve(result).then(
-        (r) => json(200, r),
+        (r) => (responseDelayMs > 0 ? setTimeout(() => json(200, r), responseDelayMs) : json(200, r)),
         (err: Error) => json(500, { errors: [{ message: err.message }] }),
       );
     });
@@ -566,6 +599,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     },
     failWith: (status) => {
       failStatus = status;
+    },
+    setResponseDelay: (ms) => {
+      responseDelayMs = ms;
     },
     requestLog,
     violations,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import type { QueueStore } from '../../src/queue';
-import type { DoneRecord, Job } from '../../src/queue/types';
+import { PRIORITY, type DoneRecord, type Job, type SyncRecord } from '../../src/queue/types';
 
 /** A fresh temp directory, removed after the test. */
 export function useTempDirs(): () => string {
@@ -41,4 +41,13 @@ export function listJobs(store: QueueStore): Job[] {
 /** Completed-job records, oldest first. */
 export function doneList(store: QueueStore): DoneRecord[] {
   return [...store.state.done.entries()].map(([, record]) => ({ ...record }));
+}
+
+/** A scene's sync record as the worker leaves one: its job queued, taken and completed with the record. */
+export async function putSyncRecord(store: QueueStore, sceneId: string, record: SyncRecord): Promise<void> {
+  await store.enqueue([{ sceneId, priority: PRIORITY.bulk, trigger: 'test', runAt: 0 }]);
+  for (const job of await store.take(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) {
+    if (job.sceneId === sceneId) await store.complete(job, { summary: 'synced (test)', record });
+    else await store.release(job);
+  }
 }
