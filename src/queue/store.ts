@@ -456,6 +456,22 @@ export class QueueStore {
     await this.write([{ type: 'put', key: K.recKey(sceneId), value: JSON.stringify(SyncRecordSchema.parse(record)) }], true);
   }
 
+  /** Every scene's sync record, in key order, read in pages (src/follow/ looks for the scenes that used a deleted tag). */
+  async *syncRecordEntries(pageSize = 1_000): AsyncGenerator<[string, SyncRecord]> {
+    this.usable();
+    const r = K.range('rec');
+    let gt: string | undefined;
+    for (;;) {
+      const page = await this.db.iterator({ ...(gt ? { gt } : { gte: r.gte }), lt: r.lt, limit: pageSize }).all();
+      for (const [key, raw] of page) {
+        const parsed = SyncRecordSchema.safeParse(safeJson(raw));
+        if (parsed.success) yield [key.slice(r.gte.length), parsed.data];
+      }
+      if (page.length < pageSize) return;
+      gt = page[page.length - 1]![0];
+    }
+  }
+
   /** The latest completed-job record of a scene, while within the done TTL and cap. */
   lastDone(sceneId: string): LastDone | undefined {
     const part = this.doneByScene.get(sceneId);

@@ -17,6 +17,7 @@ import { dlqSummaryLine } from './dlq-note';
 import type { Config } from './config';
 import type { Logger } from './filelog';
 import { toSyncError } from './errors';
+import { filesOf, linksOf } from '../follow/links';
 
 /** Jobs taken per round: their scenes are hydrated in one Stash query and their items read in one Plex request. */
 const BATCH = 8;
@@ -276,8 +277,14 @@ export class Dispatcher {
         const desired = gate.item;
         const record = records[i];
         const hash = stateHash(desired, options, { fillOnly: gate.fillOnly, poster: this.posterKey(scene) });
-        if (!job.force && record && record.stateHash === hash) {
-          unchanged.push(this.succeed(job, 'unchanged since the last sync; nothing sent to Plex', undefined, false));
+        // A file added to the scene (a merge) gets the metadata too; records from before files were noted held one file.
+        const files = filesOf(scene);
+        const sameFiles = (record?.files ?? (scene.files.length <= 1 ? files : undefined)) === files;
+        if (!job.force && record && record.stateHash === hash && sameFiles) {
+          // Records written before links were kept learn them here, so a later deletion finds the scene.
+          const links = linksOf(scene);
+          const noted = record.links === links && record.files === files ? undefined : { ...record, links, files };
+          unchanged.push(this.succeed(job, 'unchanged since the last sync; nothing sent to Plex', noted, false));
           this.totals.unchanged += 1;
           continue;
         }
@@ -298,11 +305,14 @@ export class Dispatcher {
       p.refs.map((ref) => ({
         ref,
         desired: p.desired,
-        opts: {
-          fillEmptyOnly: p.fillOnly,
-          lastPosterSha256: p.record?.posterSha256,
-          lastArtSha256: p.record?.artSha256,
-        },
+        // An item this scene never wrote (a file merged in) gets the images even when they did not change.
+        opts: p.record?.ratingKeys.includes(ref.ratingKey) === false
+          ? { fillEmptyOnly: p.fillOnly }
+          : {
+              fillEmptyOnly: p.fillOnly,
+              lastPosterSha256: p.record?.posterSha256,
+              lastArtSha256: p.record?.artSha256,
+            },
       })),
     );
     const results = await plex.applyDesiredBatch(entries);
@@ -326,6 +336,8 @@ export class Dispatcher {
         artSha256: applied.find((r) => r.artSha256)?.artSha256 ?? p.record?.artSha256,
         ratingKeys: applied.map((r) => r.ref.ratingKey),
         syncedAt: Date.now(),
+        links: linksOf(p.scene),
+        files: filesOf(p.scene),
       };
       for (const c of sharedItemConflicts(this.claims, p.job.sceneId, applied.map((r) => r.ref))) {
         const message = `scenes ${c.otherSceneId} and ${p.job.sceneId} both match Plex item ${c.ratingKey} (${c.file}); they overwrite each other: merge or remove the duplicate in Stash`;
@@ -370,18 +382,24 @@ export class Dispatcher {
     return true;
   }
 
+  /**
+   * The Plex items of EVERY file of the scene (a scene with two files has two items, or one item with
+   * two parts when Plex merged them: written once). Files Plex lacks are passed over while another has
+   * an item; a file removed from the scene is no longer asked for, so its item is left alone.
+   */
   private async findItems(scene: StashScene): Promise<PlexItemRef[]> {
     const plex = this.config.plex();
     let lastError: unknown;
+    const found = new Map<string, PlexItemRef>();
     for (const file of scene.files) {
       try {
-        const refs = await plex.findItems(file.path, file.size);
-        if (refs.length > 0) return refs;
+        for (const ref of await plex.findItems(file.path, file.size)) if (!found.has(ref.ratingKey)) found.set(ref.ratingKey, ref);
       } catch (err) {
         lastError = err;
         if (toSyncError(err).class !== 'not_found') throw err;
       }
     }
+    if (found.size > 0) return [...found.values()];
     if (scene.files.length === 0) {
       throw Object.assign(new Error(`scene ${scene.id} has no file, so it cannot be matched to a Plex item`), { syncClass: 'bad_request' });
     }

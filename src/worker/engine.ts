@@ -11,6 +11,8 @@ import { Config } from './config';
 import { Dispatcher } from './dispatch';
 import { interpretEvent } from './interpret';
 import { handleCommand, type CommandContext } from './commands';
+import { Follower, CATCH_UP_MS } from '../follow/follower';
+import { addPending } from '../follow/pending';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -69,6 +71,8 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
     status.update(snapshot(store, config, dispatcher, paths));
   };
   await dispatcher.restore();
+  // Renames, deletions and changes that fire no hook (issue 17); PLEXCOURIER_CATCHUP_MS is for tests.
+  const follower = new Follower(store, config, log, Number(process.env.PLEXCOURIER_CATCHUP_MS) || CATCH_UP_MS);
   await startupReport(store, config, log);
 
   const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake };
@@ -82,6 +86,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
         {
           interpret: (name, bytes) => interpretEvent(name, bytes, config),
           onCommand: (_name, cmd) => handleCommand(cmd, commandContext),
+          onChanges: (changes) => addPending(store, changes),
         },
         { maxFiles: 2_000 },
       );
@@ -89,6 +94,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       if (ingested.ingested + ingested.commands > 0) lastActivity = Date.now();
 
       await config.refresh();
+      if ((await follower.tick()) > 0) lastActivity = Date.now();
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
 
