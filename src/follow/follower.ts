@@ -114,8 +114,7 @@ export class Follower {
     await this.enqueue(unique.map((sceneId) => ({ sceneId, priority: BULK, trigger: triggers.get(sceneId) ?? 'follow' })));
     await dropPending(this.store, changes);
     const line = `${describe(changes)}: ${unique.length ? `${unique.length} synced scene(s) queued` : 'touches no synced scene; nothing to send'} (${Date.now() - t0} ms)`;
-    if (unique.length) this.log.info(line);
-    else this.log.debug(line);
+    this.log.info(line);
     return unique.length;
   }
 
@@ -173,8 +172,8 @@ export class Follower {
       const records = await this.store.getSyncRecords(slice.map((s) => s.id));
       slice.forEach((s, j) => {
         const record = records[j];
-        // Synced after this change (a hook already brought it): nothing new.
-        if (record && record.syncedAt <= Date.parse(s.updated_at)) requests.push({ sceneId: s.id, priority: BULK, trigger: 'catch-up' });
+        // Synced after this change (a hook already brought it): nothing new. Stash's stamps have whole seconds.
+        if (record && record.syncedAt < Date.parse(s.updated_at) + 1_000) requests.push({ sceneId: s.id, priority: BULK, trigger: 'catch-up' });
       });
     }
     await this.enqueue(requests);
