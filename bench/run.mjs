@@ -14,6 +14,7 @@ const scripts = [
   ['queue.ts', 'Queue: inbox writes, ingestion, dispatch, first-ready lookup'],
   ['plex.ts', 'Plex client: path index, lookups, edit throughput'],
   ['sync.ts', 'End to end: sync throughput, Sync All, worker memory'],
+  ['follow.ts', 'Following renames: a tag rename fanned out to 1,000 scenes, and its hook'],
 ];
 const only = process.argv.slice(2);
 
