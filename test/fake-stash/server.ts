@@ -24,7 +24,8 @@
  * - `requestLog` lists every request (method, path, the full URL, operation name, which credential).
  * - Tags, performers, studios and groups live inside the scenes that use them. `updateEntity`,
  *   `destroyEntity`, `mergeTags` change them as Stash's mutations do and return the hooks Stash fires
- *   (reference/stash-plugin-protocol.md §4.1): the whole update input with absent keys null plus
+ *   (reference/stash-plugin-protocol.md §4.1, and as a real Stash v0.30.1 was seen to): the update input
+ *   (every key, absent ones null, for performers and studios; the sent keys for tags and groups) plus
  *   `inputFields`; Destroy with `{id}` only, after the joins are gone; Group.* and Movie.* both; no
  *   scene's updated_at changes. `mergeScenes` moves the sources' files to the destination, deletes the
  *   sources and bumps the destination's updated_at, and returns NO hook (sceneMerge fires none).
@@ -530,7 +531,10 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
       if (patch.disambiguation !== undefined) sent.disambiguation = patch.disambiguation;
       if (patch.description !== undefined) sent.description = patch.description;
       if (patch.parent !== undefined) sent.parent_id = patch.parent?.id ?? null;
-      const call = (type: string, inputType: string): HookCall => ({ type, id: Number(id), input: fullInput(inputType, sent), inputFields: Object.keys(sent) });
+      // Seen in a real Stash (v0.30.1): performer and studio inputs carry every key, null when not sent;
+      // tag and group inputs only the keys sent. inputFields always names what was sent.
+      const full = entity === 'performer' || entity === 'studio';
+      const call = (type: string, inputType: string): HookCall => ({ type, id: Number(id), input: full ? fullInput(inputType, sent) : { ...sent }, inputFields: Object.keys(sent) });
       const T = TYPE_NAMES[entity];
       const calls = [call(`${T}.Update.Post`, `${T}UpdateInput`)];
       // Every group operation fires Movie.* beside Group.* (§4.1).
@@ -548,8 +552,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
         }
       }
       const T = TYPE_NAMES[entity];
-      const calls: HookCall[] = [{ type: `${T}.Destroy.Post`, id: Number(id), input: { id }, inputFields: ['id'] }];
-      if (entity === 'group') calls.push({ type: 'Movie.Destroy.Post', id: Number(id), input: { id }, inputFields: ['id'] });
+      // {id} only, and no inputFields (seen in a real Stash).
+      const calls: HookCall[] = [{ type: `${T}.Destroy.Post`, id: Number(id), input: { id } }];
+      if (entity === 'group') calls.push({ type: 'Movie.Destroy.Post', id: Number(id), input: { id } });
       return calls;
     },
     mergeTags: (sources, destination) => {
@@ -562,7 +567,8 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
         if (!kept.some((t) => t.id === destination)) kept.push({ id: destination, name: destName ?? `Tag ${destination}` });
         sc.tags = kept;
       }
-      return [{ type: 'Tag.Merge.Post', id: Number(destination), input: { source: sources, destination }, inputFields: ['source', 'destination'] }];
+      // hookContext.id is the destination; no inputFields (seen in a real Stash).
+      return [{ type: 'Tag.Merge.Post', id: Number(destination), input: { source: sources, destination } }];
     },
     mergeScenes: (sources, destination) => {
       const dest = scenes.get(destination);

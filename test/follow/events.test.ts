@@ -18,8 +18,8 @@ function event(type: string, id: number | undefined, input: unknown, inputFields
 }
 
 const tagUpdate = (fields: string[]) => {
-  // Stash sends the whole TagUpdateInput with absent keys null (§4.2).
-  const input: Record<string, unknown> = { id: '7', name: null, sort_name: null, description: null, aliases: null, image: null, parent_ids: null, child_ids: null };
+  // A real Stash (v0.30.1) sends a tag's input with the keys sent only, and inputFields naming them.
+  const input: Record<string, unknown> = { id: '7' };
   for (const f of fields) if (f !== 'id') input[f] = 'x';
   return event('Tag.Update.Post', 7, input, fields);
 };
@@ -42,6 +42,14 @@ describe('which tag, performer, studio and group changes reach Plex', () => {
 
   it('before the settings are read, every change counts', () => {
     expect(decideEntityHook(tagUpdate(['id', 'description']), undefined)).toHaveProperty('changes');
+  });
+
+  it('a performer rename as a real Stash sends it (every key, absent ones null) counts by its inputFields', () => {
+    const input = { id: '1', name: 'Perf One renamed', disambiguation: null, url: null, urls: null, gender: null, aliases: null, tag_ids: null, image: null };
+    expect(decideEntityHook(event('Performer.Update.Post', 1, input, ['id', 'name']), opts())).toEqual({
+      changes: [{ entity: 'performer', op: 'update', id: '1', trigger: 'Performer.Update.Post' }],
+    });
+    expect(decideEntityHook(event('Performer.Update.Post', 1, { ...input, name: null, favorite: true }, ['id', 'favorite']), opts())).toHaveProperty('ignored');
   });
 
   it('a performer disambiguation counts only when it is shown', () => {
