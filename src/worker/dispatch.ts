@@ -339,7 +339,7 @@ export class Dispatcher {
         links: linksOf(p.scene),
         files: filesOf(p.scene),
       };
-      for (const c of sharedItemConflicts(this.claims, p.job.sceneId, applied.map((r) => r.ref))) {
+      for (const c of await this.liveConflicts(p.job.sceneId, applied.map((r) => r.ref))) {
         const message = `scenes ${c.otherSceneId} and ${p.job.sceneId} both match Plex item ${c.ratingKey} (${c.file}); they overwrite each other: merge or remove the duplicate in Stash`;
         warnings.push(message);
         this.log.warn(message);
@@ -356,6 +356,22 @@ export class Dispatcher {
     }
     await Promise.all(completions);
     this.onProgress();
+  }
+
+  /**
+   * Items this scene shares with another scene that still exists. A scene merged into another (sceneMerge
+   * fires no hook) or deleted and re-created by a scan leaves its claim behind: that is no conflict.
+   */
+  private async liveConflicts(sceneId: string, refs: PlexItemRef[]): Promise<ReturnType<typeof sharedItemConflicts>> {
+    const conflicts = sharedItemConflicts(this.claims, sceneId, refs);
+    if (conflicts.length === 0) return conflicts;
+    try {
+      const alive = new Set((await this.config.stash().findScenesByIds([...new Set(conflicts.map((c) => c.otherSceneId))])).map((s) => s.id));
+      for (const c of conflicts) if (!alive.has(c.otherSceneId)) this.claims.delete(c.ratingKey);
+      return conflicts.filter((c) => alive.has(c.otherSceneId));
+    } catch {
+      return conflicts;
+    }
   }
 
   /** The poster is identified by the screenshot path Stash gives (it changes with the scene), so an unchanged scene needs no image fetch. */

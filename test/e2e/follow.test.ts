@@ -130,6 +130,8 @@ describe('changes that fire no hook', () => {
     expect(env.plex.item(sourceItem).tags.Genre.map((t) => t.tag)).toEqual(['Tag One']);
     expect(env.plexItem('1').scalars.title).toBe('Scene 1');
     expect(readLog(env.dataDir)).toMatch(/1 scene\(s\) changed in Stash without a hook/);
+    // The merged-away scene's claim on the item is gone with it: no "two scenes share an item" warning.
+    expect(readLog(env.dataDir)).not.toMatch(/both match Plex item/);
     expect(env.stash.violations).toEqual([]);
   });
 });
