@@ -132,6 +132,12 @@ describe('changes that fire no hook', () => {
     expect(readLog(env.dataDir)).toMatch(/1 scene\(s\) changed in Stash without a hook/);
     // The merged-away scene's claim on the item is gone with it: no "two scenes share an item" warning.
     expect(readLog(env.dataDir)).not.toMatch(/both match Plex item/);
+
+    // Tag 1 is deleted: the records name scene 1 and the merged-away scene 2, which Stash no longer has
+    // (a real Stash fails a whole findScenes for one unknown id): scene 1 still syncs, scene 2 is dropped.
+    await env.fire(env.stash.destroyEntity('tag', '1'));
+    await env.waitFor(() => env!.plex.item(sourceItem).tags.Genre.length === 0 && genres(env!, '1').length === 0, 'the deletion to reach both items');
+    expect(readLog(env.dataDir)).not.toMatch(/cannot read scenes from Stash/);
     expect(env.stash.violations).toEqual([]);
   });
 });

@@ -12,8 +12,8 @@
  * - Every query is parsed and validated against the schema. One that does not validate gets a GraphQL
  *   error (as Stash would) AND is recorded in `violations`, which a test asserts is empty.
  * - Valid queries are executed by graphql-js over the in-memory state: `configuration { plugins }`,
- *   `findScene`, `findScenes` (ids, scene_ids, filter page/per_page/sort/direction, scene_filter
- *   updated_at/created_at/id), `jobQueue`. Anything else resolves to null (and errors where non-null).
+ *   `findScene`, `findScenes` (ids, scene_ids — one unknown id fails the query, as in a real Stash —,
+ *   filter page/per_page/sort/direction, scene_filter updated_at/created_at/id/tags/performers/studios/groups), `jobQueue`. Anything else resolves to null (and errors where non-null).
  * - `GET /scene/<id>/screenshot` serves the scene's image (a small PNG unique per scene by default).
  * - Auth (on unless `auth: false`): `Cookie: session=<v>` or `ApiKey: <key>` header; otherwise 401 with
  *   `WWW-Authenticate: FormBased`. Sessions expire after `sessionMaxAgeMs` (default 1 h) or on
@@ -341,6 +341,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     let list = [...scenes.values()];
     const wanted = args.ids ?? args.scene_ids?.map(String);
     if (wanted) {
+      // A real Stash (v0.30.1) fails the whole query for one unknown id rather than leaving it out.
+      const unknown = wanted.map(String).find((id) => !scenes.has(id));
+      if (unknown !== undefined) throw new GraphQLError(`scene with id ${unknown} not found`);
       const set = new Set(wanted.map(String));
       list = list.filter((s) => set.has(s.id));
     }
