@@ -105,7 +105,9 @@ export class Follower {
       const tokens = new Map(destroyed.map((c) => [linkOf(c.entity, c.id), c.trigger]));
       const set = new Set(tokens.keys());
       for await (const [sceneId, record] of this.store.syncRecordEntries()) {
-        if (!linksAny(record.links, set)) continue;
+        // A record written before links were kept cannot say: that scene is checked (no Plex request
+        // unless it changed) and learns its links, so this happens once per scene.
+        if (record.links !== undefined && !linksAny(record.links, set)) continue;
         sceneIds.push(sceneId);
         if (!triggers.has(sceneId)) triggers.set(sceneId, destroyed[0]!.trigger);
       }

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeScene, PLEX_ROOT, readLog, STASH_ROOT, startEnv, type Env } from './env';
+import { QueueStore } from '../../src/queue';
+import { killWorkers, makeScene, PLEX_ROOT, readLog, STASH_ROOT, startEnv, type Env } from './env';
 
 /**
  * Stash changes that fire no Scene hook (issue 17): renames, merges and deletions of tags, performers,
@@ -101,6 +103,24 @@ describe('deletions reach the scenes that had the deleted thing, though Stash no
     expect(genres(env, '2')).toEqual(['Tag Two']);
     expect(actors(env, '1')).toEqual(['Ann Example']);
     expect(env.plexItem('2').scalars.studio).toBe('Studio Two');
+    expect(requestsFor(env, '3')).toEqual([]);
+  });
+
+  it('a scene synced before links were recorded is still reached by a deletion (checked once, at no Plex cost if unaffected)', async () => {
+    env = await synced({ scenes });
+    // As an older version left it: the worker stopped, scene 2's record without links, scene 3's too.
+    killWorkers(env.dataDir);
+    const store = await QueueStore.open(path.join(env.dataDir, 'queue'));
+    for (const id of ['2', '3']) {
+      const { links: _links, ...old } = (await store.getSyncRecord(id))!;
+      await store.putSyncRecord(id, old);
+    }
+    await store.close();
+    await env.fire(env.stash.destroyEntity('tag', '2'));
+    await env.waitFor(() => genres(env!, '2').length === 1, 'the deletion to reach scene 2');
+    expect(genres(env, '2')).toEqual(['Tag One']);
+    await env.waitFor(() => (env!.status().counts?.ready ?? 1) + (env!.status().counts?.active ?? 1) === 0, 'the queue to drain');
+    // Scene 3 was checked and found unchanged: Plex never heard of it.
     expect(requestsFor(env, '3')).toEqual([]);
   });
 });
