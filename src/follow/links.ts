@@ -36,6 +36,10 @@ export function linksAny(links: string | undefined, tokens: ReadonlySet<string>)
  * file that arrives (a scene merge, a new copy) must be written even when the metadata is unchanged.
  */
 export function filesOf(scene: StashScene): string {
-  const paths = scene.files.map((f) => f.path).sort();
-  return createHash('sha1').update(paths.join('\0')).digest('base64url').slice(0, 16);
+  return filesDigest(scene.files.map((f) => f.path));
+}
+
+/** The digest `filesOf` makes, for the paths of the files whose items were written (a file Plex lacks is left out, so it is tried again). */
+export function filesDigest(paths: readonly string[]): string {
+  return createHash('sha1').update([...paths].sort().join('\0')).digest('base64url').slice(0, 16);
 }

@@ -17,7 +17,7 @@ import { dlqSummaryLine } from './dlq-note';
 import type { Config } from './config';
 import type { Logger } from './filelog';
 import { toSyncError } from './errors';
-import { filesOf, linksOf } from '../follow/links';
+import { filesDigest, filesOf, linksOf } from '../follow/links';
 
 /** Jobs taken per round: their scenes are hydrated in one Stash query and their items read in one Plex request. */
 const BATCH = 8;
@@ -37,6 +37,8 @@ interface Pending {
   refs: PlexItemRef[];
   /** False when Stash served its default image: no poster is sent. */
   hasCover: boolean;
+  /** Digest of the scene's files that have a Plex item (src/follow/links.ts), kept in the record. */
+  files: string;
 }
 
 /** A round read from Stash and matched: what is left to write to Plex, and what the preparation took. */
@@ -289,8 +291,9 @@ export class Dispatcher {
           continue;
         }
         const hasCover = await this.attachImages(scene, desired);
-        const refs = await this.findItems(scene);
-        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs, hasCover });
+        const matched: string[] = [];
+        const refs = await this.findItems(scene, matched);
+        pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs, hasCover, files: filesDigest(matched) });
       } catch (err) {
         await this.fail(job, toSyncError(err), scene);
       }
@@ -337,7 +340,7 @@ export class Dispatcher {
         ratingKeys: applied.map((r) => r.ref.ratingKey),
         syncedAt: Date.now(),
         links: linksOf(p.scene),
-        files: filesOf(p.scene),
+        files: p.files,
       };
       for (const c of await this.liveConflicts(p.job.sceneId, applied.map((r) => r.ref))) {
         const message = `scenes ${c.otherSceneId} and ${p.job.sceneId} both match Plex item ${c.ratingKey} (${c.file}); they overwrite each other: merge or remove the duplicate in Stash`;
@@ -401,15 +404,18 @@ export class Dispatcher {
   /**
    * The Plex items of EVERY file of the scene (a scene with two files has two items, or one item with
    * two parts when Plex merged them: written once). Files Plex lacks are passed over while another has
-   * an item; a file removed from the scene is no longer asked for, so its item is left alone.
+   * an item (`matched` collects the paths that have one); a file removed from the scene is no longer
+   * asked for, so its item is left alone.
    */
-  private async findItems(scene: StashScene): Promise<PlexItemRef[]> {
+  private async findItems(scene: StashScene, matched: string[] = []): Promise<PlexItemRef[]> {
     const plex = this.config.plex();
     let lastError: unknown;
     const found = new Map<string, PlexItemRef>();
     for (const file of scene.files) {
       try {
-        for (const ref of await plex.findItems(file.path, file.size)) if (!found.has(ref.ratingKey)) found.set(ref.ratingKey, ref);
+        const refs = await plex.findItems(file.path, file.size);
+        if (refs.length > 0) matched.push(file.path);
+        for (const ref of refs) if (!found.has(ref.ratingKey)) found.set(ref.ratingKey, ref);
       } catch (err) {
         lastError = err;
         if (toSyncError(err).class !== 'not_found') throw err;
