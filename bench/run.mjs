@@ -15,6 +15,7 @@ const scripts = [
   ['plex.ts', 'Plex client: path index, lookups, edit throughput'],
   ['sync.ts', 'End to end: sync throughput, Sync All, worker memory'],
   ['ui.ts', 'Operations behind the page in Stash: each as Stash runs it, against bare Node start-up'],
+  ['follow.ts', 'Following renames: a tag rename fanned out to 1,000 scenes, and its hook'],
 ];
 const only = process.argv.slice(2);
 

@@ -5,18 +5,24 @@ import { CommandFileSchema, type CommandFile } from '../protocol';
 import type { QueueStore } from '../queue/store';
 import type { EnqueueRequest, SceneEvent } from '../queue/types';
 import { newestEventAt } from './boot';
+import type { EntityChange } from '../follow/events';
 import { parseInboxFileName } from './names';
 
 export type { CommandFile };
 
-/** What one event file asks for; `requests` and `removals` apply in that order. */
-export type Interpretation = { requests: EnqueueRequest[]; removals: string[] } | { error: string };
+/**
+ * What one event file asks for; `requests` and `removals` apply in that order. `changes`: a tag,
+ * performer, studio or group change, for the worker to fan out to the scenes it touches (src/follow/).
+ */
+export type Interpretation = { requests: EnqueueRequest[]; removals: string[]; changes?: EntityChange[] } | { error: string };
 
 export interface IngestHandlers {
   /** Parses an event file (Stash's stdin bytes) and decides what it asks for; an error moves the file to bad/. */
   interpret(name: string, bytes: Buffer): Interpretation;
   /** Called after the batch holding the command has been committed; the file is removed afterwards. */
   onCommand(name: string, cmd: CommandFile): Promise<void> | void;
+  /** Keeps a batch's entity changes; called before the batch is committed, so a crash re-reads rather than loses them. */
+  onChanges?(changes: EntityChange[]): Promise<void>;
 }
 
 export interface IngestOptions {
@@ -107,6 +113,7 @@ async function ingestBatch(
   const ingested: string[] = [];
   const already: string[] = [];
   const commands: { name: string; cmd: CommandFile }[] = [];
+  const changes: EntityChange[] = [];
 
   // Reads in parallel, decisions in name order.
   const contents = await Promise.all(
@@ -166,9 +173,11 @@ async function ingestBatch(
     }
     for (const request of interpretation.requests) events.push({ kind: 'enqueue', request });
     for (const sceneId of interpretation.removals) events.push({ kind: 'remove', sceneId });
+    if (interpretation.changes) changes.push(...interpretation.changes);
     ingested.push(name);
   }
 
+  if (changes.length > 0 && handlers.onChanges) await handlers.onChanges(changes);
   if (ingested.length > 0) await store.applyEvents(events, ingested);
   result.ingested += ingested.length;
   const newest = newestEventAt(ingested);

@@ -22,6 +22,7 @@ import {
   DlqEntrySchema,
   DoneRecordSchema,
   JobSchema,
+  SyncRecordSchema,
   type DlqEntry,
   type DlqFilter,
   type EnqueueRequest,
@@ -331,6 +332,22 @@ export class QueueStore {
   }
 
   /** @deprecated use `records.get`: kept while other branches still call it. */
+  /** Every scene's sync record, in key order, read in pages (src/follow/ looks for the scenes that used a deleted tag). */
+  async *syncRecordEntries(pageSize = 1_000): AsyncGenerator<[string, SyncRecord]> {
+    const r = K.range('rec');
+    let gt: string | undefined;
+    for (;;) {
+      this.usable();
+      const page = await this.db.iterator({ ...(gt ? { gt } : { gte: r.gte }), lt: r.lt, limit: pageSize }).all();
+      for (const [key, raw] of page) {
+        const parsed = SyncRecordSchema.safeParse(safeJson(raw));
+        if (parsed.success) yield [key.slice(r.gte.length), parsed.data];
+      }
+      if (page.length < pageSize) return;
+      gt = page[page.length - 1]![0];
+    }
+  }
+
   getSyncRecords(sceneIds: readonly string[]): Promise<(SyncRecord | undefined)[]> {
     return this.records.get(sceneIds);
   }

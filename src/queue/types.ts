@@ -79,6 +79,13 @@ export const SyncRecordSchema = z.object({
   artSha256: z.string().optional(),
   ratingKeys: z.array(z.string()),
   syncedAt: z.number(),
+  /**
+   * The tags, performers, studios and groups last written, as `t12 p3 s4 g7` (src/follow/links.ts): a
+   * deletion fires after Stash has dropped the joins, so this is the only place that still knows.
+   */
+  links: z.string().optional(),
+  /** A digest of the scene's file paths when last written: a file added by a merge is written even if nothing else changed. */
+  files: z.string().optional(),
 });
 export type SyncRecord = z.infer<typeof SyncRecordSchema>;
 

@@ -275,11 +275,25 @@ export class StashClient {
     return this.parse(z.object({ findScene: stashSceneSchema.nullable() }), data, `scene ${id}`).findScene;
   }
 
-  /** Many scenes in one request; ids Stash does not know are simply missing from the result. */
+  /**
+   * Many scenes in one request; ids Stash does not know are missing from the result. A real Stash
+   * (v0.30.1, seen by hand) fails the whole query with "scene with id N not found" when one id is
+   * unknown (a scene deleted or merged away): that id is dropped and the others asked again.
+   */
   async findScenesByIds(ids: string[]): Promise<StashScene[]> {
-    if (ids.length === 0) return [];
-    const data = await this.request(FIND_SCENES_BY_IDS_QUERY, { ids });
-    return this.parse(sceneListSchema, data, 'scenes').findScenes.scenes;
+    let left = [...new Set(ids)];
+    while (left.length > 0) {
+      try {
+        const data = await this.request(FIND_SCENES_BY_IDS_QUERY, { ids: left });
+        return this.parse(sceneListSchema, data, 'scenes').findScenes.scenes;
+      } catch (err) {
+        const missing = err instanceof StashError && err.kind === 'graphql' ? [...err.message.matchAll(/scene with id (\d+) not found/g)].map((m) => m[1]) : [];
+        const next = left.filter((id) => !missing.includes(id));
+        if (next.length === left.length) throw err;
+        left = next;
+      }
+    }
+    return [];
   }
 
   /** One page of fully hydrated scenes. */

@@ -87,8 +87,11 @@ export type SceneHookEvent =
   | { kind: 'create'; trigger: string; sceneId: string }
   /** sceneDestroy / scenesDestroy / clean; `sceneIds` from the input when it lists them. */
   | { kind: 'destroy'; trigger: string; sceneId?: string; sceneIds: string[] }
-  /** A trigger this plugin does not subscribe to (another type, a future hook). */
-  | { kind: 'other'; trigger: string; id?: string };
+  /**
+   * Any other trigger: a tag, performer, studio or group change (src/follow/ reads `input` and
+   * `fields`), or one this plugin does not subscribe to.
+   */
+  | { kind: 'other'; trigger: string; id?: string; input?: unknown; fields?: string[] };
 
 export type HookEvent = SceneHookEvent;
 
@@ -107,7 +110,7 @@ function classifyHook(ctx: z.infer<typeof hookContextSchema>): HookEvent {
   const ctxId = ctx.id !== undefined && ctx.id > 0 ? String(ctx.id) : undefined;
   const fields = ctx.inputFields ?? undefined;
   const input = ctx.input ?? null;
-  if (!trigger.startsWith('Scene.')) return { kind: 'other', trigger, id: ctxId };
+  if (!trigger.startsWith('Scene.')) return { kind: 'other', trigger, id: ctxId, input, ...(fields ? { fields } : {}) };
 
   const needId = (what: string): string => ctxId ?? fail(`${trigger} hook for ${what} has no hookContext.id`);
 

@@ -10,6 +10,7 @@ import { mapScene, type MapOptions } from './map';
 import { qualityGate } from './gate';
 import { stateHash } from './state-hash';
 import { SyncFailure, toSyncError, type SyncError } from './errors';
+import { filesDigest, filesOf, linksOf } from '../follow/links';
 
 /**
  * One sync round, as values: a round of jobs goes in, one outcome per job comes out; the caller (the
@@ -51,8 +52,8 @@ export interface RoundContext {
 export type Outcome =
   /** Written to Plex (or Plex already matched): complete the job with this record. */
   | { kind: 'synced'; job: Job; summary: string; record: SyncRecord; conflicts: string[] }
-  /** Nothing changed since the last sync: complete the job; Plex was not asked. */
-  | { kind: 'unchanged'; job: Job; summary: string }
+  /** Nothing changed since the last sync: complete the job (with `record` when it learnt something); Plex was not asked. */
+  | { kind: 'unchanged'; job: Job; summary: string; record?: SyncRecord }
   /** The scene no longer exists in Stash. */
   | { kind: 'gone'; job: Job }
   /** This job failed; the error's class says what happens next (src/sync/errors.ts). */
@@ -69,6 +70,8 @@ export interface Pending {
   refs: PlexItemRef[];
   /** False when Stash served its default image: no poster is sent. */
   hasCover: boolean;
+  /** Digest of the scene's files that have a Plex item (src/follow/links.ts), kept in the record. */
+  files: string;
 }
 
 /** A round read from Stash and matched: what is left to write to Plex, the jobs already decided, and the time each part took. */
@@ -109,13 +112,20 @@ export async function prepareRound(jobs: Job[], ctx: RoundContext): Promise<Prep
       const desired = gate.item;
       const record = records[i];
       const hash = stateHash(desired, options, { fillOnly: gate.fillOnly, poster: posterKey(scene, ctx) });
-      if (!job.force && record && record.stateHash === hash) {
-        decided.push({ kind: 'unchanged', job, summary: 'unchanged since the last sync; nothing sent to Plex' });
+      // A file added to the scene (a merge) gets the metadata too; records from before files were noted held one file.
+      const files = filesOf(scene);
+      const sameFiles = (record?.files ?? (scene.files.length <= 1 ? files : undefined)) === files;
+      if (!job.force && record && record.stateHash === hash && sameFiles) {
+        // Records written before links were kept learn them here, so a later deletion finds the scene.
+        const links = linksOf(scene);
+        const noted = record.links === links && record.files === files ? undefined : { ...record, links, files };
+        decided.push({ kind: 'unchanged', job, summary: 'unchanged since the last sync; nothing sent to Plex', ...(noted ? { record: noted } : {}) });
         continue;
       }
       const hasCover = await attachImages(scene, desired, ctx);
-      const refs = await findItems(scene, ctx);
-      pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs, hasCover });
+      const matched: string[] = [];
+      const refs = await findItems(scene, ctx, matched);
+      pending.push({ job, scene, desired, fillOnly: gate.fillOnly, hash, record, refs, hasCover, files: filesDigest(matched) });
     } catch (err) {
       decided.push({ kind: 'failed', job, error: toSyncError(err), scene });
     }
@@ -158,9 +168,11 @@ export async function writeRound(pending: Pending[], ctx: RoundContext): Promise
       artSha256: applied.find((r) => r.artSha256)?.artSha256 ?? p.record?.artSha256,
       ratingKeys: applied.map((r) => r.ref.ratingKey),
       syncedAt: ctx.now(),
+      links: linksOf(p.scene),
+      files: p.files,
     };
     const conflicts: string[] = [];
-    for (const c of sharedItemConflicts(ctx.claims, p.job.sceneId, applied.map((r) => r.ref))) {
+    for (const c of await liveConflicts(p.job.sceneId, applied.map((r) => r.ref), ctx)) {
       const message = `scenes ${c.otherSceneId} and ${p.job.sceneId} both match Plex item ${c.ratingKey} (${c.file}); they overwrite each other: merge or remove the duplicate in Stash`;
       warnings.push(message);
       conflicts.push(message);
@@ -200,18 +212,42 @@ async function attachImages(scene: StashScene, desired: DesiredItem, ctx: RoundC
   return true;
 }
 
-/** The Plex items holding one of the scene's files: the first file Plex has wins. */
-async function findItems(scene: StashScene, ctx: RoundContext): Promise<PlexItemRef[]> {
+/**
+ * Items this scene shares with another scene that still exists. A scene merged into another (sceneMerge
+ * fires no hook) or deleted and re-created by a scan leaves its claim behind: that is no conflict.
+ */
+async function liveConflicts(sceneId: string, refs: PlexItemRef[], ctx: RoundContext): Promise<ReturnType<typeof sharedItemConflicts>> {
+  const conflicts = sharedItemConflicts(ctx.claims, sceneId, refs);
+  if (conflicts.length === 0) return conflicts;
+  try {
+    const alive = new Set((await ctx.stash.findScenesByIds([...new Set(conflicts.map((c) => c.otherSceneId))])).map((s) => s.id));
+    for (const c of conflicts) if (!alive.has(c.otherSceneId)) ctx.claims.delete(c.ratingKey);
+    return conflicts.filter((c) => alive.has(c.otherSceneId));
+  } catch {
+    return conflicts;
+  }
+}
+
+/**
+ * The Plex items of EVERY file of the scene (a scene with two files has two items, or one item with two
+ * parts when Plex merged them: written once). Files Plex lacks are passed over while another has an item
+ * (`matched` collects the paths that have one); a file removed from the scene is no longer asked for, so
+ * its item is left alone.
+ */
+async function findItems(scene: StashScene, ctx: RoundContext, matched: string[] = []): Promise<PlexItemRef[]> {
   let lastError: unknown;
+  const found = new Map<string, PlexItemRef>();
   for (const file of scene.files) {
     try {
       const refs = await ctx.plex.findItems(file.path, file.size);
-      if (refs.length > 0) return refs;
+      if (refs.length > 0) matched.push(file.path);
+      for (const ref of refs) if (!found.has(ref.ratingKey)) found.set(ref.ratingKey, ref);
     } catch (err) {
       lastError = err;
       if (toSyncError(err).class !== 'not_found') throw err;
     }
   }
+  if (found.size > 0) return [...found.values()];
   if (scene.files.length === 0) throw new SyncFailure('bad_request', `scene ${scene.id} has no file, so it cannot be matched to a Plex item`);
   throw lastError ?? new SyncFailure('not_found', `no Plex item has the file ${scene.files[0]!.path}`);
 }

@@ -143,6 +143,11 @@ export class Config {
     return mapOptionsFromSettings(this.s());
   }
 
+  /** The mapping options, or undefined before the settings were first read. */
+  mapOptionsIfKnown(): MapOptions | undefined {
+    return this.settings ? mapOptionsFromSettings(this.settings) : undefined;
+  }
+
   retryPolicy(): BackoffPolicy {
     const s = this.s();
     return backoffPolicyFromSettings({

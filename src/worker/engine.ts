@@ -18,6 +18,8 @@ import { applyDlqRetention } from './retention';
 import { MinuteHistory } from './history';
 import { startQueryResponder } from './queries';
 import { PlaysSync } from '../plays/scheduler';
+import { Follower, CATCH_UP_MS } from '../follow/follower';
+import { addPending } from '../follow/pending';
 
 /** How often the engine looks at the inbox when no file-system event woke it (watchers miss events on network mounts). */
 const POLL_MS = 1_000;
@@ -84,6 +86,8 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
     status.update({ ...snapshot(store, config, dispatcher, paths, history), plays: plays.describe() });
   };
   await dispatcher.restore();
+  // Renames, deletions and changes that fire no hook (issue 17); PLEXCOURIER_CATCHUP_MS is for tests.
+  const follower = new Follower(store, config, log, Number(process.env.PLEXCOURIER_CATCHUP_MS) || CATCH_UP_MS);
   startupReport(store, log);
 
   const commandContext: CommandContext = { store, paths, config, dispatcher, log, wake, plays };
@@ -107,6 +111,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
         {
           interpret: (name, bytes) => interpretEvent(name, bytes, config),
           onCommand: (_name, cmd) => handleCommand(cmd, commandContext),
+          onChanges: (changes) => addPending(store, changes),
         },
         { maxFiles: 2_000 },
       );
@@ -117,6 +122,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       await config.refresh();
       await applyDlqRetention(store, config, log);
       await restart.afterIngest(ingested, { stash: stashIfKnown });
+      if ((await follower.tick()) > 0) lastActivity = Date.now();
       const worked = await dispatcher.runOnce();
       if (worked) lastActivity = Date.now();
       plays.tick();

@@ -1,7 +1,8 @@
 import { parseInboxFileName } from '../inbox/names';
 import { parsePluginInput } from '../stash/input';
 import { decideHook } from '../stash/hooks';
-import type { EnqueueRequest } from '../queue/types';
+import type { Interpretation } from '../inbox/ingest';
+import { decideEntityHook } from '../follow/events';
 import type { Config } from './config';
 
 /**
@@ -18,7 +19,7 @@ export function interpretEvent(
   name: string,
   bytes: Buffer,
   config: Config,
-): { requests: EnqueueRequest[]; removals: string[] } | { error: string } {
+): Interpretation {
   let input;
   try {
     input = parsePluginInput(bytes);
@@ -28,6 +29,9 @@ export function interpretEvent(
   const writtenAt = parseInboxFileName(name)?.ms ?? Date.now();
   config.noteConnection(input.connection, writtenAt);
   if (!input.hook) return { error: 'the file holds no hookContext: only hook events belong in the inbox' };
+  // A tag, performer, studio or group change: the worker fans it out to the scenes it touches.
+  const entity = decideEntityHook(input.hook, config.mapOptionsIfKnown());
+  if (entity) return { requests: [], removals: [], changes: 'changes' in entity ? entity.changes : [] };
   const decision = decideHook(input.hook, { syncRating: config.syncRating() });
   const runAt = writtenAt + HOOK_SETTLE_MS;
   return {

@@ -57,7 +57,7 @@ export class OutcomeRecorder {
           this.totals.synced += 1;
           break;
         case 'unchanged':
-          completions.push(this.succeed(o.job, o.summary, undefined, false));
+          completions.push(this.succeed(o.job, o.summary, o.record, false));
           this.totals.unchanged += 1;
           break;
         case 'gone':

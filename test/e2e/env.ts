@@ -55,6 +55,11 @@ export interface Env {
   /** Changes a scene in Stash and runs the hook Stash would run for a sceneUpdate of those fields. */
   edit(id: string, patch: Partial<FakeSceneInput>, inputFields?: string[]): Promise<HostRunResult>;
   hook(call: HookCall): Promise<HostRunResult>;
+  /**
+   * Runs, one after another as Stash does, the hooks a fake Stash mutation returned that the manifest
+   * subscribes to (Stash runs nothing for the others, e.g. Movie.* beside Group.*).
+   */
+  fire(calls: HookCall[]): Promise<HostRunResult[]>;
   bulkHook(call: HookCall & { ids: number[]; input: unknown }): Promise<HostRunResult[]>;
   /** Runs the task whose defaultArgs.mode is `mode` (the first such task of the manifest). */
   task(mode: string, args?: Record<string, unknown>): Promise<HostRunResult>;
@@ -155,6 +160,12 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
       return runHook(yml, { type: 'Scene.Update.Post', id: Number(id), input, inputFields: fields }, stash.connection, hostOpts);
     },
     hook: (call) => runHook(yml, call, stash.connection, hostOpts),
+    fire: async (calls) => {
+      const subscribed = new Set(manifest.hooks.flatMap((h) => h.triggeredBy));
+      const results: HostRunResult[] = [];
+      for (const call of calls) if (subscribed.has(call.type)) results.push(await runHook(yml, call, stash.connection, hostOpts));
+      return results;
+    },
     bulkHook: (call) => runBulkHooks(yml, call, stash.connection, hostOpts),
     task: (mode, args = {}) => runTask(yml, taskName(mode), args, stash.connection, hostOpts),
     startTask: (mode, args = {}) => startTask(yml, taskName(mode), args, stash.connection, hostOpts),

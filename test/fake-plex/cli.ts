@@ -67,7 +67,11 @@ async function main(): Promise<void> {
         plex.clearLog();
         process.stdout.write(JSON.stringify({ ok: cmd }) + '\n');
       } else if (cmd === 'timings') process.stdout.write(JSON.stringify(timings()) + '\n');
-      else if (cmd === 'manners') process.stdout.write(JSON.stringify({ violations: plex.mannersViolations({ maxInFlight: Number(v ?? 2) }) }) + '\n');
+      // `genre <name>`: how many items carry that genre (a rename's reach). The name is URI-encoded.
+      else if (cmd === 'genre') {
+        const name = decodeURIComponent(v ?? '');
+        process.stdout.write(JSON.stringify({ items: plex.items().filter((i) => i.tags.Genre.some((t) => t.tag === name)).length }) + '\n');
+      } else if (cmd === 'manners') process.stdout.write(JSON.stringify({ violations: plex.mannersViolations({ maxInFlight: Number(v ?? 2) }) }) + '\n');
       else if (cmd === 'quit') {
         await plex.close();
         process.exit(0);

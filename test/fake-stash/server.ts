@@ -12,8 +12,9 @@
  * - Every query is parsed and validated against the schema. One that does not validate gets a GraphQL
  *   error (as Stash would) AND is recorded in `violations`, which a test asserts is empty.
  * - Valid queries are executed by graphql-js over the in-memory state: `configuration { plugins }`,
- *   `findScene`, `findScenes` (ids, scene_ids, filter page/per_page/sort/direction, scene_filter
- *   updated_at/created_at/id), `jobQueue`, `plugins` (what the test installed), and the play mutations `sceneAddPlay` (NOT idempotent: every
+ *   `findScene`, `findScenes` (ids, scene_ids — one unknown id fails the query, as in a real Stash —,
+ *   filter page/per_page/sort/direction, scene_filter updated_at/created_at/id/tags/performers/studios/groups), `jobQueue`,
+ *   `plugins` (what the test installed), and the play mutations `sceneAddPlay` (NOT idempotent: every
  *   call appends its times, or now, to the scene's play_history, as Stash does) and `sceneSaveActivity`
  *   (sets resume_time when given, adds playDuration). Like Stash, neither fires a hook. Anything else
  *   resolves to null (and errors where non-null).
@@ -25,6 +26,13 @@
  * - `connection` is the `server_connection` Stash would send (Host "0.0.0.0" as in a default config,
  *   a valid session cookie); pass it to the host in test/stash-host/host.ts.
  * - `requestLog` lists every request (method, path, the full URL, operation name, which credential).
+ * - Tags, performers, studios and groups live inside the scenes that use them. `updateEntity`,
+ *   `destroyEntity`, `mergeTags` change them as Stash's mutations do and return the hooks Stash fires
+ *   (reference/stash-plugin-protocol.md §4.1, and as a real Stash v0.30.1 was seen to): the update input
+ *   (every key, absent ones null, for performers and studios; the sent keys for tags and groups) plus
+ *   `inputFields`; Destroy with `{id}` only, after the joins are gone; Group.* and Movie.* both; no
+ *   scene's updated_at changes. `mergeScenes` moves the sources' files to the destination, deletes the
+ *   sources and bumps the destination's updated_at, and returns NO hook (sceneMerge fires none).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -32,7 +40,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSchema, execute, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { buildSchema, execute, GraphQLError, GraphQLInputObjectType, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { HookCall } from '../stash-host/host';
 
 // A copy of reference/stash-graphql-schema (stashapp/stash at cf3489e), kept in the repo so CI has it.
 export const SCHEMA_DIR = fileURLToPath(new URL('./schema', import.meta.url));
@@ -159,6 +168,17 @@ export interface FakePlugin {
   runTask?(taskName: string, args: Record<string, unknown>): Promise<unknown>;
 }
 
+export type FakeEntity = 'tag' | 'performer' | 'studio' | 'group';
+
+/** Fields an entity update may set in the fake (all of the real input type's other keys are sent as null). */
+export interface FakeEntityPatch {
+  name?: string;
+  disambiguation?: string | null;
+  description?: string | null;
+  /** Studios only: the new parent, or null for none. */
+  parent?: { id: string; name: string } | null;
+}
+
 export interface FakeStash {
   url: string;
   port: number;
@@ -171,6 +191,14 @@ export interface FakeStash {
   getScene(id: string): FakeSceneInput | undefined;
   sceneCount(): number;
   setSettings(settings: Record<string, unknown> | undefined): void;
+  /** tagUpdate / performerUpdate / studioUpdate / groupUpdate: the scenes that use it show the change; returns the hooks Stash fires. */
+  updateEntity(entity: FakeEntity, id: string, patch: FakeEntityPatch): HookCall[];
+  /** tagDestroy and the like: every join goes first, then Destroy fires with {id}. */
+  destroyEntity(entity: FakeEntity, id: string): HookCall[];
+  /** tagsMerge: scenes with a source tag get the destination instead; the sources are gone. */
+  mergeTags(sources: string[], destination: string): HookCall[];
+  /** sceneMerge: files move to the destination, the sources are deleted, the destination's updated_at changes; no hook. */
+  mergeScenes(sources: string[], destination: string): HookCall[];
   setJobs(jobs: { id: string; status: string; description: string; progress?: number | null }[]): void;
   /** The plugins Stash has loaded (plexcourier's settings stay in `settings`; others' saved settings are kept per id). */
   setPlugins(plugins: FakePlugin[]): void;
@@ -283,6 +311,17 @@ interface Ctx {
   baseUrl: string;
 }
 
+const TYPE_NAMES: Record<FakeEntity, string> = { tag: 'Tag', performer: 'Performer', studio: 'Studio', group: 'Group' };
+
+/** Every field of the real input type, null unless `sent` sets it: how Stash's hook input looks (§4.2). */
+function fullInput(typeName: string, sent: Record<string, unknown>): Record<string, unknown> {
+  const type = stashSchema().getType(typeName);
+  if (!(type instanceof GraphQLInputObjectType)) throw new Error(`Stash's schema has no input type ${typeName}`);
+  const input: Record<string, unknown> = {};
+  for (const name of Object.keys(type.getFields())) input[name] = name in sent ? sent[name] : null;
+  return input;
+}
+
 type CriterionInput = { value: string; value2?: string | null; modifier: string };
 
 function matchTime(actual: string, c: CriterionInput): boolean {
@@ -353,6 +392,9 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     let list = [...scenes.values()];
     const wanted = args.ids ?? args.scene_ids?.map(String);
     if (wanted) {
+      // A real Stash (v0.30.1) fails the whole query for one unknown id rather than leaving it out.
+      const unknown = wanted.map(String).find((id) => !scenes.has(id));
+      if (unknown !== undefined) throw new GraphQLError(`scene with id ${unknown} not found`);
       const set = new Set(wanted.map(String));
       list = list.filter((s) => set.has(s.id));
     }
@@ -363,6 +405,18 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
         const c = crit as { value: number; modifier: string };
         if (c.modifier !== 'GREATER_THAN') throw new GraphQLError(`fake Stash does not implement id modifier ${c.modifier}`);
         list = list.filter((s) => Number(s.id) > c.value);
+      } else if (key === 'tags' || key === 'performers' || key === 'studios' || key === 'groups') {
+        const c = crit as { value?: string[] | null; modifier: string; depth?: number | null; excludes?: string[] | null };
+        if (c.modifier !== 'INCLUDES' || c.excludes?.length) throw new GraphQLError(`fake Stash does not implement ${key} modifier ${c.modifier}`);
+        const want = new Set((c.value ?? []).map(String));
+        const depth = c.depth ?? 0;
+        list = list.filter((s) => {
+          if (key === 'tags') return s.tags.some((t) => want.has(t.id));
+          if (key === 'performers') return s.performers.some((p) => want.has(p.id));
+          if (key === 'groups') return s.groups.some((g) => want.has(g.group.id));
+          // Studios: depth 0 the studio itself; depth 1 or -1 its parent too (the fake keeps one level).
+          return !!s.studio && (want.has(s.studio.id) || (depth !== 0 && !!s.studio.parent_studio && want.has(s.studio.parent_studio.id)));
+        });
       } else throw new GraphQLError(`fake Stash does not implement scene_filter.${key}`);
     }
     const f = args.filter ?? {};
@@ -584,6 +638,78 @@ export async function startFakeStash(opts: FakeStashOptions = {}): Promise<FakeS
     sceneCount: () => scenes.size,
     setSettings: (s) => {
       settings = s;
+    },
+    updateEntity: (entity, id, patch) => {
+      for (const sc of scenes.values()) {
+        if (entity === 'tag') sc.tags = sc.tags.map((t) => (t.id === id && patch.name !== undefined ? { ...t, name: patch.name } : t));
+        if (entity === 'performer') {
+          sc.performers = sc.performers.map((p) =>
+            p.id !== id ? p : { ...p, ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.disambiguation !== undefined ? { disambiguation: patch.disambiguation } : {}) },
+          );
+        }
+        if (entity === 'group') sc.groups = sc.groups.map((g) => (g.group.id === id && patch.name !== undefined ? { ...g, group: { ...g.group, name: patch.name } } : g));
+        if (entity === 'studio' && sc.studio) {
+          const st = sc.studio;
+          if (st.id === id) sc.studio = { ...st, ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.parent !== undefined ? { parent_studio: patch.parent } : {}) };
+          else if (st.parent_studio?.id === id && patch.name !== undefined) sc.studio = { ...st, parent_studio: { ...st.parent_studio, name: patch.name } };
+        }
+      }
+      // The whole input, absent keys null, and inputFields naming what the client sent (§4.2).
+      const sent: Record<string, unknown> = { id };
+      if (patch.name !== undefined) sent.name = patch.name;
+      if (patch.disambiguation !== undefined) sent.disambiguation = patch.disambiguation;
+      if (patch.description !== undefined) sent.description = patch.description;
+      if (patch.parent !== undefined) sent.parent_id = patch.parent?.id ?? null;
+      // Seen in a real Stash (v0.30.1): performer and studio inputs carry every key, null when not sent;
+      // tag and group inputs only the keys sent. inputFields always names what was sent.
+      const full = entity === 'performer' || entity === 'studio';
+      const call = (type: string, inputType: string): HookCall => ({ type, id: Number(id), input: full ? fullInput(inputType, sent) : { ...sent }, inputFields: Object.keys(sent) });
+      const T = TYPE_NAMES[entity];
+      const calls = [call(`${T}.Update.Post`, `${T}UpdateInput`)];
+      // Every group operation fires Movie.* beside Group.* (§4.1).
+      if (entity === 'group') calls.push(call('Movie.Update.Post', 'MovieUpdateInput'));
+      return calls;
+    },
+    destroyEntity: (entity, id) => {
+      for (const sc of scenes.values()) {
+        if (entity === 'tag') sc.tags = sc.tags.filter((t) => t.id !== id);
+        if (entity === 'performer') sc.performers = sc.performers.filter((p) => p.id !== id);
+        if (entity === 'group') sc.groups = sc.groups.filter((g) => g.group.id !== id);
+        if (entity === 'studio' && sc.studio) {
+          if (sc.studio.id === id) sc.studio = null;
+          else if (sc.studio.parent_studio?.id === id) sc.studio = { ...sc.studio, parent_studio: null };
+        }
+      }
+      const T = TYPE_NAMES[entity];
+      // {id} only, and no inputFields (seen in a real Stash).
+      const calls: HookCall[] = [{ type: `${T}.Destroy.Post`, id: Number(id), input: { id } }];
+      if (entity === 'group') calls.push({ type: 'Movie.Destroy.Post', id: Number(id), input: { id } });
+      return calls;
+    },
+    mergeTags: (sources, destination) => {
+      const from = new Set(sources);
+      let destName: string | undefined;
+      for (const sc of scenes.values()) destName ??= sc.tags.find((t) => t.id === destination)?.name;
+      for (const sc of scenes.values()) {
+        if (!sc.tags.some((t) => from.has(t.id))) continue;
+        const kept = sc.tags.filter((t) => !from.has(t.id));
+        if (!kept.some((t) => t.id === destination)) kept.push({ id: destination, name: destName ?? `Tag ${destination}` });
+        sc.tags = kept;
+      }
+      // hookContext.id is the destination; no inputFields (seen in a real Stash).
+      return [{ type: 'Tag.Merge.Post', id: Number(destination), input: { source: sources, destination } }];
+    },
+    mergeScenes: (sources, destination) => {
+      const dest = scenes.get(destination);
+      if (!dest) throw new Error(`fake Stash has no scene ${destination}`);
+      for (const id of sources) {
+        const src = scenes.get(id);
+        if (!src) continue;
+        dest.files = [...dest.files, ...src.files];
+        scenes.delete(id);
+      }
+      dest.updated_at = stamp(new Date(Math.max(Date.now(), Date.parse(dest.updated_at) + 1000)));
+      return [];
     },
     setJobs: (j) => {
       jobs = j;

@@ -68,9 +68,20 @@ describe('queries against the fake Stash', () => {
     stash = await startFakeStash({ scenes: ['1', '2', '3', '4'].map((id) => scene(id)) });
     const client = clientFor(stash);
     const before = stash.requestLog.length;
-    const got = await client.findScenesByIds(['2', '4', '77']);
+    const got = await client.findScenesByIds(['2', '4']);
     expect(got.map((s) => s.id).sort()).toEqual(['2', '4']);
     expect(stash.requestLog.length - before).toBe(1);
+    expect(stash.violations).toEqual([]);
+  });
+
+  it('leaves out scenes Stash no longer has, though Stash fails the whole query for one unknown id', async () => {
+    stash = await startFakeStash({ scenes: ['1', '2', '3', '4'].map((id) => scene(id)) });
+    const client = clientFor(stash);
+    const before = stash.requestLog.length;
+    const got = await client.findScenesByIds(['2', '77', '4', '78']);
+    expect(got.map((s) => s.id).sort()).toEqual(['2', '4']);
+    // One query, then one more per unknown id Stash names.
+    expect(stash.requestLog.length - before).toBe(3);
     expect(stash.violations).toEqual([]);
   });
 

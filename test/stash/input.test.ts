@@ -103,8 +103,14 @@ describe('hook shapes', () => {
     expect(hook).toMatchObject({ kind: 'update', sceneId: '30' });
   });
 
-  it('another object type is classified as other', () => {
-    expect(parsePluginInput(hookStdin({ id: 3, type: 'Tag.Update.Post', input: { id: '3' } })).hook).toEqual({ kind: 'other', trigger: 'Tag.Update.Post', id: '3' });
+  it('another object type is classified as other, keeping its input and inputFields for src/follow', () => {
+    expect(parsePluginInput(hookStdin({ id: 3, type: 'Tag.Update.Post', input: { id: '3', name: 'B' }, inputFields: ['id', 'name'] })).hook).toEqual({
+      kind: 'other',
+      trigger: 'Tag.Update.Post',
+      id: '3',
+      input: { id: '3', name: 'B' },
+      fields: ['id', 'name'],
+    });
   });
 
   it('Go-escaped characters in strings decode normally', () => {

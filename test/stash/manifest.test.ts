@@ -19,10 +19,23 @@ describe('plugin.yml', () => {
     expect(m.name).toBe('PlexCourier');
   });
 
-  it('has one hook entry on the three Scene triggers with execArgs [hook]', () => {
-    expect(m.hooks).toHaveLength(1);
+  it('hooks the three Scene triggers, and the renames, merges and deletions of what scenes point at, each with execArgs [hook]', () => {
+    expect(m.hooks).toHaveLength(2);
     expect([...m.hooks[0]!.triggeredBy].sort()).toEqual(['Scene.Create.Post', 'Scene.Destroy.Post', 'Scene.Update.Post']);
-    expect(m.hooks[0]!.execArgs).toEqual(['hook']);
+    expect([...m.hooks[1]!.triggeredBy].sort()).toEqual([
+      'Group.Destroy.Post',
+      'Group.Update.Post',
+      'Performer.Destroy.Post',
+      'Performer.Update.Post',
+      'Studio.Destroy.Post',
+      'Studio.Update.Post',
+      'Tag.Destroy.Post',
+      'Tag.Merge.Post',
+      'Tag.Update.Post',
+    ]);
+    // Stash fires Movie.* beside Group.*: subscribing to both would cost two hooks per Save.
+    expect(m.hooks.flatMap((h) => h.triggeredBy)).not.toContain('Movie.Update.Post');
+    for (const h of m.hooks) expect(h.execArgs).toEqual(['hook']);
   });
 
   it('has a task for every fixed mode, each with execArgs [task] and a description', () => {
