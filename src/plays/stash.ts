@@ -58,8 +58,12 @@ function parse<S extends z.ZodType>(schema: S, data: unknown, what: string): z.o
 export async function scenePlays(client: StashClient, ids: readonly string[]): Promise<Map<string, ScenePlays>> {
   const out = new Map<string, ScenePlays>();
   if (ids.length === 0) return out;
-  const data = parse(scenePlaysSchema, await client.request(SCENE_PLAYS_QUERY, { ids }), 'the play history of scenes');
-  for (const s of data.findScenes.scenes) {
+  const scenes = await client.requestKnownScenes(
+    ids,
+    async (known) => parse(scenePlaysSchema, await client.request(SCENE_PLAYS_QUERY, { ids: known }), 'the play history of scenes').findScenes.scenes,
+    [],
+  );
+  for (const s of scenes) {
     out.set(s.id, {
       playTimes: (s.play_history ?? []).map(epochSeconds).filter((t): t is number => t !== undefined),
       resumeTime: s.resume_time ?? null,

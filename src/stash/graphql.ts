@@ -275,17 +275,21 @@ export class StashClient {
     return this.parse(z.object({ findScene: stashSceneSchema.nullable() }), data, `scene ${id}`).findScene;
   }
 
-  /**
-   * Many scenes in one request; ids Stash does not know are missing from the result. A real Stash
-   * (v0.30.1, seen by hand) fails the whole query with "scene with id N not found" when one id is
-   * unknown (a scene deleted or merged away): that id is dropped and the others asked again.
-   */
+  /** Many scenes in one request; ids Stash does not know are missing from the result. */
   async findScenesByIds(ids: string[]): Promise<StashScene[]> {
+    return this.requestKnownScenes(ids, async (known) => this.parse(sceneListSchema, await this.request(FIND_SCENES_BY_IDS_QUERY, { ids: known }), 'scenes').findScenes.scenes, []);
+  }
+
+  /**
+   * Runs a query over scene ids, leaving out those Stash does not know. A real Stash (v0.30.1, seen by
+   * hand) fails a whole `findScenes(ids:)` with "scene with id N not found" when one id is unknown (a
+   * scene deleted or merged away): the ids it names are dropped and the query asked again.
+   */
+  async requestKnownScenes<T>(ids: readonly string[], run: (known: string[]) => Promise<T>, none: T): Promise<T> {
     let left = [...new Set(ids)];
     while (left.length > 0) {
       try {
-        const data = await this.request(FIND_SCENES_BY_IDS_QUERY, { ids: left });
-        return this.parse(sceneListSchema, data, 'scenes').findScenes.scenes;
+        return await run(left);
       } catch (err) {
         const missing = err instanceof StashError && err.kind === 'graphql' ? [...err.message.matchAll(/scene with id (\d+) not found/g)].map((m) => m[1]) : [];
         const next = left.filter((id) => !missing.includes(id));
@@ -293,7 +297,7 @@ export class StashClient {
         left = next;
       }
     }
-    return [];
+    return none;
   }
 
   /** One page of fully hydrated scenes. */

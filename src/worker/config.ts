@@ -11,6 +11,8 @@ import type { Logger } from './filelog';
 
 /** Settings are read again this often, so a token fixed in Stash's UI is picked up without a restart. */
 const SETTINGS_TTL_MS = 60_000;
+/** When scene edits arrive, settings older than this are read again first (a setting changed just before a Save applies to it). */
+const SETTINGS_TTL_ACTIVE_MS = 10_000;
 /** While the queue is paused or misconfigured, the user is probably fixing a setting right now. */
 const SETTINGS_TTL_URGENT_MS = 5_000;
 
@@ -54,8 +56,14 @@ export class Config {
   /** Set by the dispatcher while the queue is paused: settings are then re-read every few seconds. */
   urgent = false;
 
-  async refresh(force = false): Promise<void> {
-    const ttl = this.urgent || this.problem || this.stashDownSince !== undefined ? SETTINGS_TTL_URGENT_MS : SETTINGS_TTL_MS;
+  /** `eventsArrived`: the user is saving in Stash right now, perhaps just after changing a setting: read them sooner. */
+  async refresh(force = false, eventsArrived = false): Promise<void> {
+    const ttl =
+      this.urgent || this.problem || this.stashDownSince !== undefined
+        ? SETTINGS_TTL_URGENT_MS
+        : eventsArrived
+          ? SETTINGS_TTL_ACTIVE_MS
+          : SETTINGS_TTL_MS;
     if (!force && Date.now() - this.settingsAt < ttl) return;
     const client = this.ensureStashClient();
     if (!client) return;

@@ -119,7 +119,7 @@ export async function runEngine(init: EngineInit, host: EngineHost): Promise<Eng
       if (ingested.ingested + ingested.commands > 0) lastActivity = Date.now();
       if (ingested.ingested > 0) dispatcher.noteEvents();
 
-      await config.refresh();
+      await config.refresh(false, ingested.ingested > 0);
       await applyDlqRetention(store, config, log);
       await restart.afterIngest(ingested, { stash: stashIfKnown });
       if ((await follower.tick()) > 0) lastActivity = Date.now();

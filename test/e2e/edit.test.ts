@@ -78,4 +78,15 @@ describe('a scene edited in Stash', () => {
     expect(it.posters.some((p) => p.selected && p.ratingKey.startsWith('upload://'))).toBe(true);
     expect(it.locks.has('thumb')).toBe(true);
   });
+
+  it('a setting changed just before a Save applies to that Save (settings older than 10 s are read again)', async () => {
+    env = await startEnv({ scenes: 2 });
+    await env.edit('1', { title: 'Synced Title' });
+    await env.waitFor(() => (env!.status().counts?.done ?? 0) === 1, 'the first sync');
+    await new Promise((r) => setTimeout(r, 11_000));
+    env.stash.setSettings({ plex_url: env.plex.url, plex_token: env.plex.token, path_map: '/data/videos=>/media/videos', skip_title: true });
+    await env.edit('2', { title: 'Title Plex Must Not Get', details: 'New details' });
+    await env.waitFor(() => env!.plexItem('2').scalars.summary === 'New details', 'the edit to reach Plex');
+    expect(env.plexItem('2').scalars.title).toBe('scene-2');
+  }, 60_000);
 });

@@ -72,7 +72,7 @@ describe('the settings panel', () => {
     const panel = page.locator('.plexcourier-settings');
     await panel.waitFor();
     // Sections in the order a user needs them, connection first; Advanced folded.
-    expect(await panel.locator('.plexcourier-section').evaluateAll((els) => els.map((e) => e.getAttribute('data-section')))).toEqual(['connection', 'fields', 'matching', 'retries', 'advanced']);
+    expect(await panel.locator('.plexcourier-section').evaluateAll((els) => els.map((e) => e.getAttribute('data-section')))).toEqual(['connection', 'fields', 'matching', 'retries', 'plays', 'advanced']);
     expect(await panel.locator('[data-section="connection"] .plexcourier-setting').evaluateAll((els) => els.map((e) => e.getAttribute('data-key')))).toEqual(['plex_url', 'plex_token', 'plex_libraries', 'path_map', 'stash_api_key']);
     expect(await panel.locator('[data-key="plex_connect_timeout"]').count()).toBe(0);
     // The other plugin keeps Stash's own panel.
